@@ -1,0 +1,157 @@
+"""Brand kits: fonts, colours, logo, tone, style presets and prompts, loaded from YAML.
+
+A brand kit file looks like:
+
+    name: Hanbit Goods
+    tone: warm, honest, a little playful
+    fonts:
+      headline: {family: "Noto Sans CJK KR", weight: bold}
+      body: {path: fonts/Body.ttf}
+    colors: {primary: "#1F3A5F", secondary: "#F2E8DA", accent: "#E4572E"}
+    default_style: studio-light
+    styles:
+      ocean: {top: "#DCEBF5", bottom: "#9CC3DD", floor: "#C9DFEC", prompt: "..."}
+    default_prompt: "a clean studio product shot, soft light"
+    negative_prompt: "text, watermark, clutter"
+
+Relative paths are resolved against the brand kit file's folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from adforge.errors import BrandKitError
+from adforge.specs import check_hex_color
+
+
+class FontRef(BaseModel):
+    """A font: a file (TTF/OTF/TTC with a face index) or a fontconfig family name."""
+
+    path: Path | None = Field(default=None, description="font file; TTC needs `index`")
+    index: int = Field(default=0, ge=0, description="face index inside a TTC collection")
+    family: str | None = Field(default=None,
+                               description="fontconfig family, e.g. 'Noto Sans CJK KR'")
+    weight: Literal["regular", "bold"] = Field(default="regular", description="weight to look up")
+
+
+class BrandFonts(BaseModel):
+    headline: FontRef = Field(default_factory=lambda: FontRef(weight="bold"))
+    body: FontRef = Field(default_factory=FontRef)
+    cta: FontRef = Field(default_factory=lambda: FontRef(weight="bold"))
+
+
+class BrandColors(BaseModel):
+    primary: str = Field(default="#1F2937", description="main brand colour")
+    secondary: str = Field(default="#F3F4F6", description="second brand colour")
+    accent: str = Field(default="#E4572E", description="call-to-action button colour")
+    text_dark: str = Field(default="#111111", description="text colour on light grounds")
+    text_light: str = Field(default="#FFFFFF", description="text colour on dark grounds")
+
+    @field_validator("primary", "secondary", "accent", "text_dark", "text_light")
+    @classmethod
+    def _hex(cls, value: str) -> str:
+        return check_hex_color(value)
+
+
+class StylePreset(BaseModel):
+    """A procedural studio look (and the prompt a neural background uses for it)."""
+
+    top: str = Field(description="backdrop colour at the top of the sweep")
+    bottom: str = Field(description="backdrop colour where the sweep meets the floor")
+    floor: str = Field(description="floor colour in front of the horizon")
+    horizon: float = Field(default=0.64, ge=0.3, le=0.95,
+                           description="height of the soft horizon, fraction from the top")
+    vignette: float = Field(default=0.22, ge=0.0, le=0.8, description="edge darkening strength")
+    light: float = Field(default=0.35, ge=0.0, le=1.0,
+                         description="horizontal position of the key light, 0 left .. 1 right")
+    prompt: str = Field(default="", description="background prompt for neural backends")
+
+    @field_validator("top", "bottom", "floor")
+    @classmethod
+    def _hex(cls, value: str) -> str:
+        return check_hex_color(value)
+
+
+BUILTIN_STYLES: dict[str, StylePreset] = {
+    "studio-light": StylePreset(top="#F4F1EC", bottom="#E2DDD5", floor="#D9D3CA",
+                                prompt="bright seamless studio backdrop, soft daylight"),
+    "studio-dark": StylePreset(top="#2B2D33", bottom="#17181C", floor="#202127", vignette=0.35,
+                               prompt="dark moody studio backdrop, rim light"),
+    "pastel": StylePreset(top="#F7E1E6", bottom="#E8C7D0", floor="#EFD3DA",
+                          prompt="soft pastel pink studio backdrop"),
+    "ocean": StylePreset(top="#DDEEF7", bottom="#A9CDE3", floor="#C3DEEC", light=0.65,
+                         prompt="cool airy blue backdrop, morning light"),
+    "warm": StylePreset(top="#F8E7CF", bottom="#E6C49A", floor="#EED5B3",
+                        prompt="warm golden-hour studio backdrop"),
+    "forest": StylePreset(top="#DCE8DA", bottom="#9DB99A", floor="#BBD0B8", light=0.7,
+                          prompt="calm sage green backdrop, natural light"),
+}
+
+
+class BrandKit(BaseModel):
+    name: str = Field(min_length=1, description="brand name, shown in reports")
+    tone: str = Field(default="", description="voice and tone, given to neural layout/text")
+    fonts: BrandFonts = Field(default_factory=BrandFonts)
+    colors: BrandColors = Field(default_factory=BrandColors)
+    logo: Path | None = Field(default=None, description="logo image (PNG with alpha)")
+    default_style: str = Field(default="studio-light", description="style used when a row has none")
+    styles: dict[str, StylePreset] = Field(default_factory=dict,
+                                           description="brand presets, added to the built-ins")
+    default_prompt: str = Field(default="clean studio product photography, soft light",
+                                description="background prompt used when a row has none")
+    negative_prompt: str = Field(default="text, watermark, logo, clutter, people",
+                                 description="what neural backgrounds must avoid")
+
+    def style(self, name: str | None) -> StylePreset:
+        """The named preset (brand first, then built-in), or the brand's default."""
+        key = name or self.default_style
+        found = self.styles.get(key) or BUILTIN_STYLES.get(key)
+        if found is None:
+            known = ", ".join(sorted({*self.styles, *BUILTIN_STYLES}))
+            raise BrandKitError(f"style {key!r} is unknown; use one of: {known}",
+                                item=self.name, field="style")
+        return found
+
+    def style_names(self) -> set[str]:
+        return {*self.styles, *BUILTIN_STYLES}
+
+
+def default_brand_kit() -> BrandKit:
+    """The embedded brand kit used when none is given."""
+    return BrandKit(name="AdForge Studio", tone="clear, confident, friendly")
+
+
+def load_brand_kit(path: str | Path) -> BrandKit:
+    """Load and validate a brand kit YAML; relative paths resolve beside the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise BrandKitError(f"brand kit {path} does not exist; pass the path of a YAML file",
+                            item=str(path), field="path")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise BrandKitError(f"brand kit {path} is not valid YAML: {exc}", item=str(path)) from exc
+    if not isinstance(data, dict):
+        raise BrandKitError(f"brand kit {path} must be a mapping of fields", item=str(path))
+    try:
+        kit = BrandKit.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise BrandKitError(f"brand kit {path}, field '{field}': {first['msg']}",
+                            item=str(path), field=field) from exc
+    return _resolve_paths(kit, path.parent)
+
+
+def _resolve_paths(kit: BrandKit, base: Path) -> BrandKit:
+    for ref in (kit.fonts.headline, kit.fonts.body, kit.fonts.cta):
+        if ref.path is not None and not ref.path.is_absolute():
+            ref.path = base / ref.path
+    if kit.logo is not None and not kit.logo.is_absolute():
+        kit.logo = base / kit.logo
+    return kit

@@ -1,0 +1,412 @@
+"""Briefs: product catalogues (CSV, XLSX, Parquet, JSON Lines) read through pandas.
+
+One row per product. Required columns: `sku`, `image`, `headline`. Optional: `name`,
+`subline`, `cta`, `language`, `style`, `prompt`, `platforms`, `seed`. Column names are
+matched loosely (case, surrounding spaces, spaces vs underscores) and a few aliases are
+accepted (`product`/`title` → name, `photo`/`image_path` → image, `tagline` → subline,
+`call_to_action` → cta, `lang` → language). Other columns are ignored.
+
+Rows are numbered as a spreadsheet shows them: the header is row 1, the first product
+row 2. Every row is checked and ALL problems are raised together as one `BriefError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import re
+import warnings
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, Field, field_validator
+
+from adforge.errors import BriefError, RowError
+from adforge.specs import PRESETS, AdCopy, rendition_spec
+
+REQUIRED_COLUMNS = ("sku", "image", "headline")
+ALIASES = {
+    "product": "name", "title": "name",
+    "photo": "image", "image_path": "image",
+    "tagline": "subline",
+    "call_to_action": "cta",
+    "lang": "language",
+}
+SUPPORTED_LANGUAGES = frozenset({
+    "en", "ko", "zh", "ja",
+    "de", "fr", "es", "it", "pt", "nl", "sv", "da", "no", "nb", "fi", "pl", "cs", "tr", "id",
+    "vi", "ru",
+})
+SAFE_SKU = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S.*$")
+PLATFORM_SEPARATORS = re.compile(r"[,;|\s]+")
+MAX_SEED = 2**32 - 1
+FORMATS = {".csv": "CSV", ".xlsx": "Excel", ".parquet": "Parquet",
+           ".jsonl": "JSON Lines", ".ndjson": "JSON Lines"}
+
+
+# `copy` is the brief's word for the ad text; it shadows the deprecated BaseModel.copy().
+warnings.filterwarnings("ignore", message='Field name "copy" in "BriefRow"', category=UserWarning)
+
+
+class BriefRow(BaseModel):
+    """One validated product of a brief."""
+
+    row: int = Field(ge=2, description="spreadsheet row number: the header is row 1")
+    sku: str = Field(min_length=1, max_length=64, description="unique, file-name-safe id")
+    name: str = Field(default="", description="product name, for reports and prompts")
+    image: Path | str = Field(description="resolved local path, or an s3:// URI")
+    copy: AdCopy = Field(description="what the ad says, exactly")  # type: ignore[assignment]
+    style: str | None = Field(default=None, description="brand style preset; None: the default")
+    prompt: str | None = Field(default=None, description="background prompt; None: the brand's")
+    platforms: list[str] = Field(default_factory=lambda: list(PRESETS), min_length=1,
+                                 description="preset names or custom WxH sizes")
+    seed: int = Field(ge=0, le=2**32 - 1, description="reproducible seed, derived from the sku")
+
+    @field_validator("image", mode="plain")
+    @classmethod
+    def _uri_or_path(cls, value: Any) -> Path | str:
+        """URIs stay text (a Path would fold 's3://' to 's3:/'); anything else is a Path."""
+        if isinstance(value, Path):
+            return value
+        if isinstance(value, str) and value:
+            return value if "://" in value else Path(value)
+        raise ValueError(f"image must be a path or a URI, not {value!r}")
+
+
+class Brief(BaseModel):
+    """A validated brief: where it came from, its content hash, and its rows."""
+
+    source: str = Field(description="the brief file's path")
+    sha256: str = Field(description="sha256 of the file's bytes")
+    rows: list[BriefRow]
+
+
+def default_seed(sku: str) -> int:
+    """A stable seed for a SKU (CRC-32 of its UTF-8 bytes)."""
+    return zlib.crc32(sku.encode("utf-8"))
+
+
+def load_brief(
+    path: Path, *, brand_styles: set[str] | None = None, check_images: bool = True
+) -> Brief:
+    """Read and validate a brief; raise one BriefError listing every problem found."""
+    brief, errors = load_brief_lenient(path, brand_styles=brand_styles,
+                                       check_images=check_images)
+    if errors:
+        raise BriefError(brief.source, errors)
+    return brief
+
+
+def load_brief_lenient(
+    path: Path, *, brand_styles: set[str] | None = None, check_images: bool = True
+) -> tuple[Brief, list[RowError]]:
+    """The brief's valid rows, and every row problem (each naming its row and column).
+
+    Problems with the file as a whole (unreadable, a required column missing, no rows)
+    raise BriefError: then no row can be trusted.
+    """
+    path = Path(path)
+    source = str(path)
+    # 1. Read the file into a table of text cells
+    data = _read_file_bytes(path, source)
+    table = _read_table(data, path.suffix.lower(), source)
+    # 2. Normalise the header and check the required columns
+    table = table.rename(columns=_canonical_columns(table.columns))
+    missing = _missing_column_errors(table.columns)
+    if missing:
+        raise BriefError(source, sorted(missing, key=lambda e: e.column))
+    # 3. Check every row, then SKUs across rows
+    context = _RowContext(base_dir=path.parent.resolve(), brand_styles=brand_styles,
+                          check_images=check_images, columns=set(table.columns))
+    rows: list[BriefRow] = []
+    errors: list[RowError] = []
+    for number, cells in _data_rows(table):
+        row, row_errors = _check_row(number, cells, context)
+        for error in row_errors:
+            error.sku = cells.get("sku", "")
+        errors.extend(row_errors)
+        if row is not None:
+            rows.append(BriefRow.model_validate(row))
+    errors.extend(_duplicate_sku_errors(_data_rows(table)))
+    bad_rows = {error.row for error in errors}
+    rows = [row for row in rows if row.row not in bad_rows]
+    if not errors and not rows:
+        raise _file_error(source, "the brief has no product rows; add one row per product "
+                                  "under the header")
+    brief = Brief(source=source, sha256=hashlib.sha256(data).hexdigest(), rows=rows)
+    return brief, sorted(errors, key=lambda e: (e.row, e.column))
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def _file_error(source: str, reason: str) -> BriefError:
+    return BriefError(source, [RowError(0, "file", reason)])
+
+
+def _supported() -> str:
+    return ", ".join(f"{ext} ({kind})" for ext, kind in FORMATS.items())
+
+
+def _read_file_bytes(path: Path, source: str) -> bytes:
+    if path.suffix.lower() not in FORMATS:
+        raise _file_error(source, f"'{path.suffix or '(no extension)'}' is not a supported "
+                                  f"brief format; save it as one of: {_supported()}")
+    if not path.is_file():
+        raise _file_error(source, "the brief file does not exist; check the path")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise _file_error(source, f"the brief file cannot be read ({exc.strerror}); "
+                                  "check its permissions") from exc
+
+
+def _read_table(data: bytes, suffix: str, source: str) -> pd.DataFrame:
+    readers: dict[str, Callable[[io.BytesIO], pd.DataFrame]] = {
+        ".csv": lambda f: pd.read_csv(f, dtype=str, keep_default_na=False,
+                                      skip_blank_lines=False, encoding="utf-8-sig"),
+        ".xlsx": lambda f: pd.read_excel(f, dtype=str, na_filter=False, engine="openpyxl"),
+        ".parquet": pd.read_parquet,
+        ".jsonl": lambda f: pd.read_json(f, lines=True, dtype=False, convert_dates=False),
+        ".ndjson": lambda f: pd.read_json(f, lines=True, dtype=False, convert_dates=False),
+    }
+    if not data.strip():
+        raise _file_error(source, "the brief file is empty; add a header row and one row "
+                                  "per product")
+    try:
+        table = readers[suffix](io.BytesIO(data))
+    except UnicodeDecodeError as exc:
+        raise _file_error(source, "the file is not UTF-8 text; save it as 'CSV UTF-8'") from exc
+    except Exception as exc:  # pandas, openpyxl and pyarrow raise many types
+        kind = FORMATS[suffix]
+        raise _file_error(source, f"the file cannot be read as {kind} ({exc}); check that it "
+                                  f"really is {kind}, or save it as one of: {_supported()}"
+                          ) from exc
+    return table.reset_index(drop=True)
+
+
+def _canonical_columns(columns: Iterable[Any]) -> dict[Any, str]:
+    """Map each original column to its canonical name; aliases yield to real columns."""
+    normal = {column: re.sub(r"[\s-]+", "_", str(column).strip().lower()) for column in columns}
+    present = set(normal.values())
+    return {
+        column: ALIASES[name] if name in ALIASES and ALIASES[name] not in present else name
+        for column, name in normal.items()
+    }
+
+
+def _missing_column_errors(columns: Iterable[str]) -> list[RowError]:
+    present = set(columns)
+    return [RowError(1, name, f"required column is missing; add a '{name}' column")
+            for name in REQUIRED_COLUMNS if name not in present]
+
+
+def cell_text(value: Any) -> str:
+    """A cell as trimmed text: NaN/None → "", 42.0 → "42", lists joined with commas."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return str(int(value)) if value.is_integer() else str(value)
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, Iterable):
+        return ",".join(filter(None, (cell_text(item) for item in value)))
+    return str(value).strip()
+
+
+def _data_rows(table: pd.DataFrame) -> Iterable[tuple[int, dict[str, str]]]:
+    """(spreadsheet row number, {column: text}) for each row that is not entirely empty."""
+    columns = list(table.columns)
+    for index, values in enumerate(table.itertuples(index=False, name=None)):
+        cells = {column: cell_text(value) for column, value in zip(columns, values, strict=True)}
+        if any(cells.values()):
+            yield index + 2, cells
+
+
+def _duplicate_sku_errors(rows: Iterable[tuple[int, dict[str, str]]]) -> list[RowError]:
+    """SKUs name files, so they are compared ignoring case (macOS and Windows do)."""
+    first_seen: dict[str, tuple[int, str]] = {}
+    errors: list[RowError] = []
+    for number, cells in rows:
+        sku = cells.get("sku", "")
+        if not sku:
+            continue
+        key = sku.casefold()
+        if key in first_seen:
+            other_row, other_sku = first_seen[key]
+            same = "" if other_sku == sku else f" (as '{other_sku}'; case is ignored)"
+            errors.append(RowError(number, "sku", f"sku '{sku}' is also used on row "
+                                   f"{other_row}{same}; give every product a unique SKU"))
+        else:
+            first_seen[key] = (number, sku)
+    return errors
+
+
+# --- row checks ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _RowContext:
+    """What a row check needs to know beyond the row itself."""
+
+    base_dir: Path
+    brand_styles: set[str] | None
+    check_images: bool
+    columns: set[str]
+
+
+def _check_row(
+    number: int, cells: dict[str, str], context: _RowContext
+) -> tuple[dict[str, Any] | None, list[RowError]]:
+    """The row's BriefRow fields, or None with the reasons it is unusable."""
+    errors: list[RowError] = []
+
+    def check(column: str, value: Any, reason: str | None) -> Any:
+        if reason is not None and column in context.columns:
+            errors.append(RowError(number, column, reason))
+        return value
+
+    sku = cells.get("sku", "")
+    fields: dict[str, Any] = {
+        "row": number,
+        "sku": check("sku", sku, _sku_problem(sku)),
+        "name": cells.get("name", ""),
+        "image": check("image", *_resolve_image(cells.get("image", ""), context)),
+        "style": check("style", *_check_style(cells.get("style", ""), context.brand_styles)),
+        "prompt": cells.get("prompt") or None,
+        "platforms": check("platforms", *_parse_platforms(cells.get("platforms", ""))),
+        "seed": check("seed", *_parse_seed(cells.get("seed", ""), sku)),
+    }
+    headline = cells.get("headline", "")
+    language, language_problem = _check_language(cells.get("language", ""))
+    check("headline", headline, None if headline else
+          "headline is empty; write the ad's main line (it is printed exactly as written)")
+    check("language", language, language_problem)
+    fields["copy"] = {"headline": headline, "subline": cells.get("subline", ""),
+                      "cta": cells.get("cta", ""), "language": language}
+    complete = all(name in context.columns for name in REQUIRED_COLUMNS)
+    return (fields if complete and not errors else None), errors
+
+
+def _sku_problem(sku: str) -> str | None:
+    rule = ("use only letters, digits, '.', '_' and '-', at most 64 characters, "
+            "not starting with '.'")
+    if not sku:
+        return "sku is empty; give every product a unique SKU such as 'MUG-001'"
+    if "/" in sku or "\\" in sku or ".." in sku:
+        return f"sku '{sku}' contains a path separator or '..', unsafe in file names; {rule}"
+    if sku.startswith("."):
+        return f"sku '{sku}' starts with '.', which hides files; {rule}"
+    if len(sku) > 64:
+        return f"sku '{sku[:20]}…' is {len(sku)} characters long; {rule}"
+    if not SAFE_SKU.match(sku):
+        bad = "".join(sorted({c for c in sku if not re.match(r"[A-Za-z0-9._-]", c)}))
+        return f"sku '{sku}' contains {bad!r}; {rule}"
+    return None
+
+
+def _resolve_image(value: str, context: _RowContext) -> tuple[Path | str, str | None]:
+    if not value:
+        return value, ("image is empty; give the product photo's path (relative to the "
+                       "brief's folder) or an s3://bucket/key URI")
+    if "://" in value:
+        if S3_URI.match(value):
+            return value, None
+        return value, (f"image '{value}' is not a usable URI; write s3://bucket/key "
+                       "(bucket in lower case) or a local file path")
+    path = Path(value).expanduser()
+    resolved = (path if path.is_absolute() else context.base_dir / path).resolve()
+    if context.check_images and not resolved.is_file():
+        where = "is a folder, not a file" if resolved.is_dir() else "was not found"
+        return resolved, (f"image {resolved} {where}; fix the path (relative paths are "
+                          f"resolved against {context.base_dir})")
+    return resolved, None
+
+
+def _check_style(value: str, brand_styles: set[str] | None) -> tuple[str | None, str | None]:
+    if not value:
+        return None, None
+    if brand_styles is not None and value not in brand_styles:
+        known = ", ".join(sorted(brand_styles)) or "(the brand kit has none)"
+        return value, (f"style '{value}' is unknown; use one of: {known}, or leave it empty "
+                       "for the brand's default style")
+    return value, None
+
+
+def _check_language(value: str) -> tuple[str, str | None]:
+    """A BCP-47 tag whose language we can set: 'en', 'ko', 'zh-Hans', 'pt-BR'..."""
+    if not value:
+        return "en", None
+    parts = value.replace("_", "-").split("-")
+    primary = parts[0].lower()
+    rest = [p.title() if len(p) == 4 else p.upper() if len(p) == 2 else p for p in parts[1:]]
+    tag = "-".join([primary, *rest])
+    if primary not in SUPPORTED_LANGUAGES:
+        known = ", ".join(sorted(SUPPORTED_LANGUAGES))
+        return tag, f"language '{value}' is not supported; use one of: {known}"
+    return tag, None
+
+
+def _parse_platforms(value: str) -> tuple[list[str], str | None]:
+    if not value:
+        return list(PRESETS), None
+    platforms: list[str] = []
+    problems: list[str] = []
+    for name in filter(None, PLATFORM_SEPARATORS.split(value.lower())):
+        try:
+            rendition_spec(name)
+        except ValueError as exc:
+            problems.append(_platform_problem(name, exc))
+            continue
+        if name not in platforms:
+            platforms.append(name)
+    return platforms, "; ".join(problems) or None
+
+
+def _platform_problem(name: str, exc: ValueError) -> str:
+    if re.fullmatch(r"\d+x\d+", name):
+        return f"platform size '{name}' is out of range; width and height must be 16 to 8192"
+    return str(exc)
+
+
+def _parse_seed(value: str, sku: str) -> tuple[int, str | None]:
+    if not value:
+        return default_seed(sku), None
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not number.is_integer() or not 0 <= number <= MAX_SEED:
+        return 0, (f"seed '{value}' is not a whole number from 0 to {MAX_SEED}; "
+                   "fix it or leave it empty to derive one from the sku")
+    return int(number), None
+
+
+# --- writing -------------------------------------------------------------------------
+
+
+def write_brief(rows: list[dict[str, Any]], path: Path) -> Path:
+    """Write rows as a brief in the format named by the extension (for demos and tests)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ValueError(f"cannot write a brief as '{suffix}'; use one of: {_supported()}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pd.DataFrame(rows)
+    if suffix == ".csv":
+        table.to_csv(path, index=False)
+    elif suffix == ".xlsx":
+        table.to_excel(path, index=False, engine="openpyxl")
+    elif suffix == ".parquet":
+        table.to_parquet(path, index=False)
+    else:
+        table.to_json(path, orient="records", lines=True, force_ascii=False)
+    return path

@@ -1,0 +1,163 @@
+"""The `adforge` command line. Flows are imported inside the commands that run them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from adforge import progress
+from adforge.prefect_env import configure_prefect_environment, uses_local_server
+from adforge.settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="AdForge: product photos + a brand kit -> platform-ready ads.")
+console = Console()
+
+PlatformsOpt = Annotated[str | None, typer.Option(
+    "--platforms", help="comma-separated presets or WxH sizes (default: all six)")]
+DbOpt = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL of the tracking DB")]
+
+
+def _split(platforms: str | None) -> list[str] | None:
+    return [p.strip() for p in platforms.split(",") if p.strip()] if platforms else None
+
+
+def _run_flow(**params: Any) -> dict[str, Any]:
+    """Run the campaign flow in-process with a live progress display."""
+    configure_prefect_environment()
+    if uses_local_server():
+        console.print("[dim]Starting Prefect's local server (about 15-25 s the first time; "
+                      "set PREFECT_API_URL to use a running server)...[/dim]")
+    from flows.brand_content import brand_content
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[note]}"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as bar:
+        task_id = bar.add_task("campaign", total=7, note="")
+
+        def show(event: progress.ProgressEvent) -> None:
+            bar.update(task_id, completed=event.done, total=event.total,
+                       description=f"{event.stage:<11}", note=event.message)
+
+        unsubscribe = progress.subscribe(show)
+        try:
+            return brand_content(**params)
+        finally:
+            unsubscribe()
+
+
+def _print_result(result: dict[str, Any]) -> None:
+    style = "green" if result["status"] == "completed" else "yellow"
+    console.print(f"[{style}]run {result['run_id']}: {result['status']}[/{style}] - "
+                  f"{result['products']} products published to {result['out_dir']}")
+    console.print(f"report: {result['report']}")
+    for sku, reason in result["failed"].items():
+        console.print(f"[red]failed {sku}[/red]: {reason}")
+
+
+@app.command()
+def run(
+    brief: Annotated[Path, typer.Argument(help="CSV, XLSX, Parquet or JSON Lines brief")],
+    brand: Annotated[Path | None, typer.Option(help="brand kit YAML")] = None,
+    profile: Annotated[str | None, typer.Option(help="classic (default)")] = None,
+    platforms: PlatformsOpt = None,
+    out: Annotated[Path | None, typer.Option("--out", help="output folder")] = None,
+    db: DbOpt = None,
+    store: Annotated[str | None, typer.Option(help="asset store folder")] = None,
+) -> None:
+    """Render every product of BRIEF for every platform."""
+    result = _run_flow(brief=str(brief), brand=str(brand) if brand else None, profile=profile,
+                       platforms=_split(platforms), out_dir=str(out) if out else None,
+                       db_url=db, store=store)
+    _print_result(result)
+    if result["status"] == "failed":
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path | None, typer.Option("--out", help="output folder")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Run the campaign flow on the built-in sample products, brief and brand kit."""
+    from adforge.demo import write_demo_inputs
+
+    settings = Settings()
+    inputs = settings.home / "demo"
+    console.print(f"Writing the sample products, brief and brand kit to {inputs}/ ...")
+    brief, brand = write_demo_inputs(inputs)
+    result = _run_flow(brief=str(brief), brand=str(brand),
+                       out_dir=str(out) if out else None, db_url=db)
+    _print_result(result)
+    console.print(f"contact sheet: {result['contact_sheet']}")
+
+
+@app.command()
+def report(
+    run_id: Annotated[str | None, typer.Argument(help="run id (default: the latest)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    db: DbOpt = None,
+) -> None:
+    """Show what a run produced, from the tracking database."""
+    from adforge.db import open_database
+    from adforge.db import repository as repo
+
+    database = open_database(Settings(**({"db_url": db} if db else {})).database_url())
+    run_id = run_id or repo.latest_run_id(database)
+    if run_id is None:
+        console.print("[red]no runs yet[/red]: run `adforge demo` or `adforge run BRIEF`")
+        raise typer.Exit(1)
+    summary = repo.run_summary(database, run_id)
+    if as_json:
+        print(json.dumps(summary, default=str, ensure_ascii=False))
+        return
+    table = Table(title=f"run {run_id} · {summary['status']}")
+    for column in ("sku", "status", "renditions", "errors"):
+        table.add_column(column)
+    for product in summary["products"]:
+        errors = "; ".join(e["message"][:80] for e in product["errors"])
+        table.add_row(product["sku"], product["status"], str(len(product["renditions"])), errors)
+    console.print(table)
+
+
+@app.command()
+def samples(folder: Annotated[Path, typer.Argument(help="where to write them")]) -> None:
+    """Write the sample product photos (with true masks), a brief and a brand kit."""
+    from adforge.demo import write_demo_inputs
+
+    brief, brand = write_demo_inputs(folder)
+    console.print(f"wrote sample photos to {folder / 'photos'}, {brief} and {brand}")
+
+
+@app.command()
+def cutout(
+    image: Annotated[Path, typer.Argument(help="product photo")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="RGBA PNG to write")],
+    profile: Annotated[str | None, typer.Option(help="profile whose segmenter to use")] = None,
+) -> None:
+    """Cut the product out of one photo and write an RGBA PNG."""
+    from adforge.errors import AdForgeError
+    from adforge.imageio import load_image, save_png
+    from models.registry import stage_set
+
+    settings = Settings(**({"profile": profile} if profile else {}))
+    try:
+        loaded = load_image(image, **settings.images.model_dump())
+    except AdForgeError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    result = stage_set(settings.stage_backends()).segmenter.segment(loaded.rgb)
+    save_png(result.rgba, output)
+    for warning in result.warnings:
+        console.print(f"[yellow]warning[/yellow]: {warning}")
+    console.print(f"wrote {output} (confidence {result.confidence:.2f})")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Imaging core: numpy/OpenCV/Pillow only. See `adforge.specs` for array conventions."""

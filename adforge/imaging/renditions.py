@@ -1,0 +1,111 @@
+"""Renditions: one ad per platform, re-composed from the master's layers.
+
+Each rendition is composed at its own aspect ratio, never stretched: the background is
+regenerated (or cover-scaled and cropped) to the frame, the product is placed by the same
+placement rule inside the preset's safe area, and the copy is laid out and fitted again
+on the real pixels of that frame.
+
+Stage backends are passed in (any object with the `LayoutAnalyzer` / `TextRenderer`
+shape from `models.contracts`), so this module stays free of the backends themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from adforge.brandkit import BrandKit
+from adforge.imaging.composite import Layers, compose_layers, place_product
+from adforge.imaging.metrics import overlap_fraction, text_contrast
+from adforge.specs import AdCopy, LayoutSpec, PixelBox, Placement, RenditionSpec
+
+
+@dataclass
+class Rendition:
+    spec: RenditionSpec
+    image: np.ndarray  # (H, W, 3) uint8, exactly spec.height x spec.width
+    layers: Layers
+    layout: LayoutSpec
+    fits: list[Any]  # FitReport per role
+    quality: dict[str, float]
+
+
+def compose_rendition(
+    spec: RenditionSpec,
+    product_rgba: np.ndarray,
+    background: np.ndarray,
+    *,
+    placement: Placement,
+    light_x: float,
+    copy: AdCopy,
+    brand: BrandKit,
+    analyzer: Any,
+    renderer: Any,
+) -> Rendition:
+    """Compose one platform's ad from the product layer and a background of any size."""
+    # 1. Fit the background to the frame (cover and crop; a no-op at the right size)
+    frame = fit_background(background, spec.width, spec.height)
+    safe = spec.safe_area.to_pixels(spec.width, spec.height)
+    # 2. Place the product by the rule, inside the safe area
+    h, w = product_rgba.shape[:2]
+    box = place_product((w, h), (spec.width, spec.height), placement, bounds=safe)
+    # 3. Compose the layers: background, shadow, product
+    layers = compose_layers(product_rgba, frame, box, light_x=light_x)
+    flat = layers.flatten()
+    # 4. Lay out the copy on the real pixels, away from the product
+    layout = analyzer.analyze(flat, layers.product_box, copy, brand, safe)
+    # 5. Set the type and measure the result
+    text = renderer.render(flat, layout, copy, brand)
+    quality = rendition_quality(spec, layers.product_box, layout, text.backing, text.fits)
+    return Rendition(spec=spec, image=text.image, layers=layers, layout=layout,
+                     fits=text.fits, quality=quality)
+
+
+def fit_background(background: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Scale uniformly to cover width x height, then crop the centre. Never stretches."""
+    bh, bw = background.shape[:2]
+    if (bw, bh) == (width, height):
+        return background
+    scale = max(width / bw, height / bh)
+    new_w, new_h = max(width, round(bw * scale)), max(height, round(bh * scale))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    scaled = cv2.resize(background, (new_w, new_h), interpolation=interpolation)
+    x0, y0 = (new_w - width) // 2, (new_h - height) // 2
+    return np.ascontiguousarray(scaled[y0:y0 + height, x0:x0 + width])
+
+
+def rendition_quality(spec: RenditionSpec, product_box: PixelBox, layout: LayoutSpec,
+                      backing: np.ndarray, fits: list[Any]) -> dict[str, float]:
+    """The checks every rendition must pass, as numbers (1.0 = true for the booleans)."""
+    frame = PixelBox(0, 0, spec.width, spec.height)
+    safe = spec.safe_area.to_pixels(spec.width, spec.height)
+    colors = {b.role: b.color for b in layout.boxes}
+    ink_boxes = [f.box for f in fits if f.lines]
+    contrasts = [text_contrast(backing, f.box, colors[f.role]) for f in fits if f.lines]
+    return {
+        "width": float(backing.shape[1]),
+        "height": float(backing.shape[0]),
+        "product_inside": float(frame.contains(product_box)),
+        "text_inside_safe": float(all(safe.contains(b) for b in ink_boxes)),
+        "text_product_overlap": float(max((overlap_fraction(b, product_box)
+                                           for b in ink_boxes), default=0.0)),
+        "min_contrast": float(min(contrasts, default=21.0)),
+        "ellipsized": float(any(f.ellipsized for f in fits)),
+    }
+
+
+QUALITY_GATES = {
+    "product_inside": lambda v: v == 1.0,
+    "text_inside_safe": lambda v: v == 1.0,
+    "text_product_overlap": lambda v: v == 0.0,
+    "min_contrast": lambda v: v >= 4.5,
+    "ellipsized": lambda v: v == 0.0,
+}
+
+
+def passes(metric: str, value: float) -> bool:
+    gate = QUALITY_GATES.get(metric)
+    return True if gate is None else bool(gate(value))

@@ -1,0 +1,97 @@
+"""One settings tree for AdForge: environment (`ADFORGE_` prefix), `.env`, or arguments.
+
+Nested fields use a double underscore: `ADFORGE_COMPOSITE__HARMONISE=0.2`.
+A profile picks a backend per stage; `ADFORGE_BACKENDS__SEGMENT=...` overrides one stage.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from adforge.specs import PRESETS, Placement
+
+ProfileName = Literal["classic", "tiny", "gpu-24gb", "gpu-80gb"]
+
+
+class StageBackends(BaseModel):
+    """Which backend runs each stage."""
+
+    segment: str = Field(default="classic", description="classic | birefnet")
+    background: str = Field(default="procedural", description="procedural | flux")
+    layout: str = Field(default="classic", description="classic | qwen2-vl")
+    text: str = Field(default="typeset", description="typeset | qwen-image-edit")
+
+
+PROFILES: dict[str, StageBackends] = {
+    "classic": StageBackends(),
+}
+
+
+class ImageLimits(BaseModel):
+    max_pixels: int = Field(default=40_000_000, gt=0,
+                            description="refuse input images above this many pixels (bombs)")
+    min_side: int = Field(default=64, gt=0, description="refuse images with a shorter side")
+    max_side: int = Field(default=4096, gt=0, description="downscale inputs above this side")
+
+
+class SegmentSettings(BaseModel):
+    min_confidence: float = Field(default=0.5, ge=0.0, le=1.0,
+                                  description="below this a cutout is recorded as a warning")
+
+
+class CompositeSettings(BaseModel):
+    master_size: int = Field(default=1024, ge=256, le=4096,
+                             description="side of the square layered master, in pixels")
+    harmonise: float = Field(default=0.3, ge=0.0, le=1.0,
+                             description="strength of colour harmonisation toward the backdrop")
+    max_delta_e: float = Field(default=3.0, gt=0.0, le=20.0,
+                               description="product colour tolerance: mean CIELAB ΔE in the mask")
+    sharpen: float = Field(default=0.4, ge=0.0, le=2.0, description="unsharp-mask amount")
+    contrast: float = Field(default=1.04, ge=0.8, le=1.3, description="tone contrast factor")
+    placement: Placement = Field(default_factory=Placement,
+                                 description="the product placement rule for every frame")
+
+
+class Settings(BaseSettings):
+    """Everything AdForge can be told. Every field has a description."""
+
+    model_config = SettingsConfigDict(env_prefix="ADFORGE_", env_file=".env",
+                                      env_nested_delimiter="__", extra="ignore")
+
+    profile: ProfileName = Field(default="classic", description="named set of stage backends")
+    backends: StageBackends | None = Field(default=None,
+                                           description="per-stage overrides of the profile")
+    home: Path = Field(default=Path(".adforge"), description="state folder: database, store")
+    db_url: str | None = Field(default=None,
+                               description="SQLAlchemy URL; default sqlite:///<home>/adforge.db")
+    store: str | None = Field(default=None,
+                              description="asset store: a folder; default <home>/assets")
+    out_dir: Path = Field(default=Path("outputs"), description="where finished ads are written")
+    platforms: list[str] = Field(default_factory=lambda: list(PRESETS),
+                                 description="platform presets (or WxH) rendered by default")
+    workers: int = Field(default=2, ge=1, le=64,
+                         description="products processed concurrently inside one flow run")
+    images: ImageLimits = Field(default_factory=ImageLimits)
+    segment: SegmentSettings = Field(default_factory=SegmentSettings)
+    composite: CompositeSettings = Field(default_factory=CompositeSettings)
+    min_font_px: int = Field(default=14, ge=6, le=200, description="smallest type size allowed")
+    prefect_startup_timeout_s: int = Field(default=120, ge=10,
+                                           description="time allowed for Prefect's local server")
+
+    def stage_backends(self) -> StageBackends:
+        if self.backends is not None:
+            return self.backends
+        if self.profile not in PROFILES:
+            raise ValueError(f"profile {self.profile!r} is not available in this build; "
+                             f"use one of {', '.join(PROFILES)}")
+        return PROFILES[self.profile]
+
+    def database_url(self) -> str:
+        return self.db_url or f"sqlite:///{self.home / 'adforge.db'}"
+
+    def store_spec(self) -> str:
+        return self.store or str(self.home / "assets")

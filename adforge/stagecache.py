@@ -1,0 +1,119 @@
+"""Content-addressed, crash-safe stage execution (Prefect-free).
+
+A stage's key is the hash of its inputs, parameters and backend. Its outputs (image
+blobs, each stored under the hash of its own bytes) are written first; a small JSON
+manifest under the stage key is written last, atomically. A stage whose manifest exists
+is skipped, so re-running a brief resumes where it stopped, and a crash in the middle of
+a stage leaves nothing that looks finished.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from adforge.brandkit import BrandKit
+from adforge.db import Database, open_database
+from adforge.db import repository as repo
+from adforge.settings import CompositeSettings, ImageLimits, SegmentSettings, StageBackends
+from adforge.storage import AssetStore, content_key, open_store, sha256_bytes
+
+CONTENT_TYPES = {"png": "image/png", "json": "application/json", "jpg": "image/jpeg"}
+
+
+class RunConfig(BaseModel):
+    """What every task of one run needs to know: small, serialisable, no payloads."""
+
+    run_id: str
+    db_url: str
+    store: str
+    out_dir: Path
+    profile: str
+    backends: StageBackends
+    brand: BrandKit
+    composite: CompositeSettings = Field(default_factory=CompositeSettings)
+    images: ImageLimits = Field(default_factory=ImageLimits)
+    segment: SegmentSettings = Field(default_factory=SegmentSettings)
+    min_font_px: int = 14
+
+
+class Manifest(BaseModel):
+    """The record of one finished stage: where its blobs are, and what it measured."""
+
+    stage: str
+    key: str
+    backend: str
+    blobs: dict[str, str] = Field(default_factory=dict, description="name -> store key")
+    meta: dict[str, Any] = Field(default_factory=dict)
+    duration_ms: float = 0.0
+    cached: bool = False
+
+
+@dataclass
+class StageOutput:
+    blobs: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # name -> (data, ext)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@cache
+def database(url: str) -> Database:
+    return open_database(url)
+
+
+@cache
+def store(spec: str) -> AssetStore:
+    return open_store(spec)
+
+
+def run_cached(
+    cfg: RunConfig,
+    *,
+    stage: str,
+    inputs: dict[str, Any],
+    params: dict[str, Any],
+    backend: str,
+    compute: Callable[[], StageOutput],
+    model_id: str | None = None,
+    seed: int | None = None,
+) -> Manifest:
+    """Return the stage's manifest, computing and storing it only if it is not stored yet."""
+    assets = store(cfg.store)
+    key = content_key(stage, inputs=inputs, params=params, backend=backend, ext="json")
+    if assets.exists(key):
+        manifest = Manifest.model_validate_json(assets.get_bytes(key))
+        return manifest.model_copy(update={"cached": True})
+    started = time.perf_counter()
+    output = compute()
+    blobs = {name: _put_blob(assets, stage, data, ext)
+             for name, (data, ext) in output.blobs.items()}
+    duration_ms = (time.perf_counter() - started) * 1000.0
+    manifest = Manifest(stage=stage, key=key, backend=backend, blobs=blobs,
+                        meta=output.meta, duration_ms=duration_ms)
+    payload = manifest.model_dump_json().encode()
+    uri = assets.put_bytes(key, payload, CONTENT_TYPES["json"])
+    repo.record_asset(
+        database(cfg.db_url), key=key, stage=stage, uri=uri, sha256=sha256_bytes(payload),
+        size_bytes=len(payload), backend=backend, model_id=model_id, seed=seed,
+        params=json.loads(json.dumps(params, default=str)), duration_ms=duration_ms,
+        run_id=cfg.run_id,
+    )
+    return manifest
+
+
+def _put_blob(assets: AssetStore, stage: str, data: bytes, ext: str) -> str:
+    digest = sha256_bytes(data)
+    key = f"{stage}/blobs/{digest[:2]}/{digest}.{ext}"
+    if not assets.exists(key):
+        assets.put_bytes(key, data, CONTENT_TYPES.get(ext, "application/octet-stream"))
+    return key
+
+
+def load_blob(cfg: RunConfig, key: str) -> bytes:
+    return store(cfg.store).get_bytes(key)

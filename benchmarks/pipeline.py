@@ -1,0 +1,158 @@
+"""Pipeline benchmark: products per minute through Prefect vs the same stages in a loop.
+
+    python benchmarks/pipeline.py [--products 50] [--workers 1] [--json]
+
+Both sides run the same task bodies on the `classic` profile, stage-major, over the same
+generated brief (six renditions per product), each into its own empty store and database
+so neither can reuse the other's results. `overhead_ratio` = Prefect time / loop time,
+with the flow limited to `--workers` concurrent tasks (1: the same concurrency as the
+loop). The local Prefect server's start is measured apart (a first, empty flow run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from adforge.prefect_env import configure_prefect_environment
+
+configure_prefect_environment()
+
+from PIL import Image  # noqa: E402
+from prefect import flow  # noqa: E402
+from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
+
+from adforge.brandkit import load_brand_kit  # noqa: E402
+from adforge.brief import load_brief_lenient, write_brief  # noqa: E402
+from adforge.demo import DEMO_BRAND, DEMO_COPY  # noqa: E402
+from adforge.samples import SAMPLE_KINDS, render_sample  # noqa: E402
+from adforge.settings import Settings  # noqa: E402
+from flows.brand_content import brand_content, open_run  # noqa: E402
+from tasks import publish, stages  # noqa: E402
+from tasks.common import ProductJob  # noqa: E402
+
+LOOP_STAGES = (("segment", stages.segment), ("background", stages.background),
+               ("composite", stages.composite), ("layout", stages.layout),
+               ("text", stages.text))
+
+
+def write_brief_of(n: int, folder: Path) -> tuple[Path, Path]:
+    import yaml
+
+    (folder / "photos").mkdir(parents=True)
+    rows = []
+    kinds = [k for k in SAMPLE_KINDS if k in DEMO_COPY]
+    for i in range(n):
+        kind = kinds[i % len(kinds)]
+        rgb, _ = render_sample(kind, size=1024, seed=i, backdrop="graded" if i % 2 else "plain")
+        Image.fromarray(rgb).save(folder / "photos" / f"p{i:03d}.png")
+        rows.append({**DEMO_COPY[kind], "sku": f"SKU-{i:03d}", "image": f"photos/p{i:03d}.png"})
+    brief = folder / "brief.csv"
+    write_brief(rows, brief)
+    brand = folder / "brand.yaml"
+    brand.write_text(yaml.safe_dump(DEMO_BRAND, allow_unicode=True), encoding="utf-8")
+    return brief, brand
+
+
+def point_state_at(folder: Path) -> None:
+    os.environ["ADFORGE_HOME"] = str(folder / "state")
+    os.environ["ADFORGE_OUT_DIR"] = str(folder / "outputs")
+
+
+def time_server_start() -> float:
+    @flow(name="warm-up")
+    def nothing() -> None:
+        return None
+
+    start = time.perf_counter()
+    nothing()
+    return time.perf_counter() - start
+
+
+def time_prefect(brief: Path, brand: Path, workers: int) -> float:
+    runner = brand_content.with_options(task_runner=ThreadPoolTaskRunner(max_workers=workers))
+    start = time.perf_counter()
+    result = runner(brief=str(brief), brand=str(brand))
+    elapsed = time.perf_counter() - start
+    assert result["status"] == "completed", result["failed"]
+    return elapsed
+
+
+def time_loop(brief: Path, brand: Path) -> tuple[float, dict[str, list[float]]]:
+    """The same task bodies (`task.fn`), stage-major, in a plain Python loop."""
+    per_stage: dict[str, list[float]] = defaultdict(list)
+    start = time.perf_counter()
+    settings = Settings()
+    kit = load_brand_kit(brand)
+    parsed, _ = load_brief_lenient(brief, brand_styles=kit.style_names())
+    cfg = open_run(settings, kit, parsed, str(brief))
+    jobs = [ProductJob(row=row) for row in parsed.rows]
+    steps = [*LOOP_STAGES, ("renditions", stages.renditions), ("publish", publish.publish_product)]
+    for name, stage in steps:
+        extra = (settings.platforms,) if name == "renditions" else ()
+        done = []
+        for job in jobs:
+            t0 = time.perf_counter()
+            done.append(stage.fn(cfg, job, *extra))
+            per_stage[name].append((time.perf_counter() - t0) * 1000.0)
+        jobs = done if name != "publish" else jobs
+    publish.write_contact_sheet(cfg, {j.sku: publish_paths(cfg, j) for j in jobs},
+                                settings.platforms)
+    publish.write_report(cfg)
+    return time.perf_counter() - start, per_stage
+
+
+def publish_paths(cfg, job: ProductJob) -> dict[str, str]:  # noqa: ANN001
+    return {p: str(publish.run_folder(cfg) / job.sku / f"{p}.png") for p in job.renditions}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--products", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="concurrent tasks in the flow (1 = same as the loop)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="adforge-bench-") as tmp:
+        root = Path(tmp)
+        brief, brand = write_brief_of(args.products, root / "inputs")
+        server_start = time_server_start()
+        point_state_at(root / "loop")
+        loop_s, per_stage = time_loop(brief, brand)
+        point_state_at(root / "prefect")
+        prefect_s = time_prefect(brief, brand, args.workers)
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    n = args.products
+    results = {
+        "products": n,
+        "workers": args.workers,
+        "products_per_minute_prefect": round(60.0 * n / prefect_s, 1),
+        "products_per_minute_loop": round(60.0 * n / loop_s, 1),
+        "overhead_ratio": round(prefect_s / loop_s, 3),
+        "server_start_s": round(server_start, 2),
+        "peak_rss_mb": round(peak_rss_mb, 1),
+        "stage_ms": {k: round(statistics.median(v), 1) for k, v in per_stage.items()},
+    }
+    if args.json:
+        print(json.dumps(results))
+        return
+    print(f"{n} products x 6 platforms, classic profile, flow workers={args.workers}")
+    for key in ("products_per_minute_prefect", "products_per_minute_loop", "overhead_ratio",
+                "server_start_s", "peak_rss_mb"):
+        print(f"  {key:<30}{results[key]:>10}")
+    print("  per-stage median ms (loop):")
+    for stage, ms in results["stage_ms"].items():
+        print(f"    {stage:<28}{ms:>10}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Deployments: `prefect.yaml` and the local `serve` entry."""

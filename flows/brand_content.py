@@ -1,0 +1,186 @@
+"""The campaign flow: a brief and a brand kit in, finished platform ads out.
+
+Stage-major: every product goes through one stage before the next stage starts, so a
+neural backend is loaded once per batch, not once per product. One bad product never
+fails the others: it is recorded in the errors table and the run ends by listing it.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import cv2
+from prefect import flow, get_run_logger, runtime, unmapped
+from prefect.artifacts import (
+    create_image_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from adforge import progress
+from adforge.brandkit import BrandKit, default_brand_kit, load_brand_kit
+from adforge.brief import Brief, load_brief_lenient
+from adforge.db import repository as repo
+from adforge.errors import InputError, RowError
+from adforge.settings import Settings
+from adforge.stagecache import RunConfig, database
+from tasks import publish, stages
+from tasks.common import ProductJob
+
+STAGES = (("segment", stages.segment), ("background", stages.background),
+          ("composite", stages.composite), ("layout", stages.layout), ("text", stages.text))
+
+
+@flow(name="brand-content", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=2))
+def brand_content(
+    brief: str,
+    brand: str | None = None,
+    profile: str | None = None,
+    platforms: list[str] | None = None,
+    out_dir: str | None = None,
+    db_url: str | None = None,
+    store: str | None = None,
+) -> dict[str, Any]:
+    """Render every product of `brief` for every platform; returns the run summary."""
+    logger = get_run_logger()
+    # 1. Settings and brand kit
+    settings = _settings(profile=profile, out_dir=out_dir, db_url=db_url, store=store)
+    kit = load_brand_kit(brand) if brand else default_brand_kit()
+    chosen = platforms or settings.platforms
+    # 2. Validate the brief: all row errors at once; valid rows go on
+    parsed, row_errors = load_brief_lenient(Path(brief), brand_styles=kit.style_names())
+    # 3. Open the run (it records which earlier run of the same brief it resumes)
+    cfg = open_run(settings, kit, parsed, brief)
+    _record_row_errors(cfg, row_errors)
+    jobs = [ProductJob(row=row) for row in parsed.rows]
+    failed = {error.item: f"brief: {error}" for error in row_errors}
+    logger.info("run %s: %d products x %d platforms", cfg.run_id, len(jobs), len(chosen))
+    tracker = _Progress(len(STAGES) + 2, len(jobs))
+    # 4. The stages, stage-major
+    for name, stage in STAGES:
+        jobs = _run_stage(cfg, name, stage.map(unmapped(cfg), jobs), jobs, failed)
+        tracker.step(name, len(jobs))
+    # 5. Renditions: re-composed per platform from the layers
+    futures = stages.renditions.map(unmapped(cfg), jobs, unmapped(chosen))
+    jobs = _run_stage(cfg, "renditions", futures, jobs, failed)
+    tracker.step("renditions", len(jobs))
+    # 6. Publish: files, rows, contact sheet, report, artifacts
+    published = _publish(cfg, jobs, failed)
+    tracker.step("publish", len(published))
+    sheet = publish.write_contact_sheet(cfg, published, chosen) if published else None
+    status = "completed" if not failed else ("partial" if published else "failed")
+    repo.finish_run(database(cfg.db_url), cfg.run_id, status,
+                    n_products=len(published) + len(failed), n_failed=len(failed))
+    report = publish.write_report(cfg)
+    _artifacts(cfg, sheet)
+    # 7. The run ends by listing what failed
+    for sku, reason in failed.items():
+        logger.warning("FAILED %s: %s", sku, reason)
+    return {"run_id": cfg.run_id, "status": status, "out_dir": str(publish.run_folder(cfg)),
+            "report": str(report), "contact_sheet": str(sheet) if sheet else None,
+            "products": len(published), "failed": failed}
+
+
+def _settings(**overrides: Any) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def open_run(settings: Settings, kit: BrandKit, parsed: Brief, brief: str) -> RunConfig:
+    run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+    cfg = RunConfig(run_id=run_id, db_url=settings.database_url(), store=settings.store_spec(),
+                    out_dir=settings.out_dir, profile=settings.profile,
+                    backends=settings.stage_backends(), brand=kit,
+                    composite=settings.composite, images=settings.images,
+                    segment=settings.segment, min_font_px=settings.min_font_px)
+    db = database(cfg.db_url)
+    repo.start_run(db, run_id=run_id, brief=brief, brief_sha256=parsed.sha256, brand=kit.name,
+                   profile=settings.profile, flow_run_id=str(runtime.flow_run.id or ""))
+    for row in parsed.rows:
+        repo.upsert_product(db, run_id=run_id, sku=row.sku, name=row.name,
+                            source_uri=str(row.image))
+    publish.save_config(cfg)
+    return cfg
+
+
+def _record_row_errors(cfg: RunConfig, row_errors: list[RowError]) -> None:
+    db = database(cfg.db_url)
+    for error in row_errors:
+        repo.record_error(db, cfg.run_id, error.item, "brief", "input", str(error),
+                          field=error.column)
+
+
+def _run_stage(cfg: RunConfig, name: str, futures: Any, jobs: list[ProductJob],
+               failed: dict[str, str]) -> list[ProductJob]:
+    """Wait for one stage over all products; record each failure and drop that product."""
+    survivors = []
+    for job, future in zip(jobs, futures, strict=True):
+        future.wait()
+        state = future.state
+        if state.is_completed():
+            survivors.append(future.result())
+            continue
+        error = state.result(raise_on_failure=False)
+        _record_failure(cfg, job.sku, name, error)
+        failed[job.sku] = f"{name}: {error}"
+    return survivors
+
+
+def _record_failure(cfg: RunConfig, sku: str, stage: str, error: BaseException) -> None:
+    db = database(cfg.db_url)
+    kind = "input" if isinstance(error, InputError) else "stage"
+    field = getattr(error, "field", None) or None
+    repo.record_error(db, cfg.run_id, sku, stage, kind, str(error), field=field)
+    repo.set_product_status(db, cfg.run_id, sku, "failed")
+
+
+def _publish(cfg: RunConfig, jobs: list[ProductJob],
+             failed: dict[str, str]) -> dict[str, dict[str, str]]:
+    futures = publish.publish_product.map(unmapped(cfg), jobs)
+    published = {}
+    for job, future in zip(jobs, futures, strict=True):
+        future.wait()
+        if future.state.is_completed():
+            published[job.sku] = future.result()
+        else:
+            error = future.state.result(raise_on_failure=False)
+            _record_failure(cfg, job.sku, "publish", error)
+            failed[job.sku] = f"publish: {error}"
+    return published
+
+
+class _Progress:
+    """Progress as a Prefect artifact and as local events for the CLI."""
+
+    def __init__(self, steps: int, products: int) -> None:
+        self.steps, self.done, self.products = steps, 0, products
+        self.artifact_id = create_progress_artifact(progress=0.0, key="campaign-progress")
+
+    def step(self, stage: str, alive: int) -> None:
+        self.done += 1
+        update_progress_artifact(self.artifact_id, progress=100.0 * self.done / self.steps)
+        progress.emit(stage, self.done, self.steps, f"{alive}/{self.products} products")
+
+
+def _artifacts(cfg: RunConfig, sheet: Path | None) -> None:
+    summary = repo.run_summary(database(cfg.db_url), cfg.run_id)
+    table = [{"sku": p["sku"], "status": p["status"], "renditions": len(p["renditions"]),
+              "errors": "; ".join(e["message"][:120] for e in p["errors"])}
+             for p in summary["products"]]
+    create_table_artifact(table, key="campaign-summary", description=f"run {cfg.run_id}")
+    if sheet is not None:
+        create_image_artifact(image_url=_data_url(sheet), key="contact-sheet",
+                              description=f"contact sheet of run {cfg.run_id}")
+
+
+def _data_url(path: Path, max_side: int = 1400) -> str:
+    image = cv2.imread(str(path))
+    scale = min(1.0, max_side / max(image.shape[:2]))
+    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    ok, jpeg = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode()

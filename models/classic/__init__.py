@@ -1,0 +1,1 @@
+"""Embedded CPU backends: no weights, any machine."""

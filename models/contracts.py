@@ -1,0 +1,112 @@
+"""Stage contracts: one protocol per stage, and the records they exchange.
+
+Every backend, classic or neural, implements one of these protocols. A backend is
+chosen by the active profile (see `models.registry`) and can be overridden per stage.
+The records are defined in the Prefect-free core (`adforge.specs`) and re-exported here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from adforge.brandkit import BrandKit, StylePreset
+from adforge.specs import (
+    AdCopy,
+    Box,
+    LayoutSpec,
+    PixelBox,
+    Placement,
+    RenditionSpec,
+    TextBox,
+    TextRole,
+    Underlay,
+)
+
+__all__ = [
+    "AdCopy", "BackgroundGenerator", "BackgroundRequest", "Box", "LayoutAnalyzer",
+    "LayoutSpec", "PixelBox", "Placement", "RenditionSpec", "SegmentResult", "Segmenter",
+    "TextBox", "TextRenderer", "TextResult", "TextRole", "Underlay", "FitReport",
+]
+
+
+@dataclass
+class SegmentResult:
+    """A cutout: full-frame RGBA whose colour is decontaminated along the edge."""
+
+    rgba: np.ndarray  # (H, W, 4) uint8, same size as the input photo
+    confidence: float  # 0..1: how sure the segmenter is (low: cluttered photo)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def alpha(self) -> np.ndarray:
+        return self.rgba[..., 3].astype(np.float32) / 255.0
+
+
+class BackgroundRequest(BaseModel):
+    width: int = Field(gt=0, le=8192)
+    height: int = Field(gt=0, le=8192)
+    seed: int = Field(default=0, ge=0, description="same seed, same background")
+    style: StylePreset
+    prompt: str = Field(default="", description="for neural backends")
+    negative_prompt: str = Field(default="")
+
+
+@dataclass
+class FitReport:
+    """How one piece of copy was fitted into its box."""
+
+    role: TextRole
+    font: str  # "path#index"
+    font_px: int
+    lines: list[str]
+    ellipsized: bool  # True when text had to be cut (last resort, reported)
+    box: PixelBox  # the pixels the text ink actually covers
+
+
+@dataclass
+class TextResult:
+    image: np.ndarray  # (H, W, 3) uint8, the final image with text
+    backing: np.ndarray  # (H, W, 3) uint8, the image with underlay/buttons, before glyphs
+    fits: list[FitReport]
+
+
+@runtime_checkable
+class Segmenter(Protocol):
+    name: str
+
+    def segment(self, image: np.ndarray) -> SegmentResult:
+        """Cut the product out of an RGB photo."""
+        ...
+
+
+@runtime_checkable
+class BackgroundGenerator(Protocol):
+    name: str
+
+    def generate(self, request: BackgroundRequest) -> np.ndarray:
+        """An RGB background of exactly request.width x request.height."""
+        ...
+
+
+@runtime_checkable
+class LayoutAnalyzer(Protocol):
+    name: str
+
+    def analyze(self, image: np.ndarray, product_box: PixelBox, copy: AdCopy,
+                brand: BrandKit, safe_area: PixelBox) -> LayoutSpec:
+        """Where the copy goes: boxes inside safe_area, never over product_box."""
+        ...
+
+
+@runtime_checkable
+class TextRenderer(Protocol):
+    name: str
+
+    def render(self, image: np.ndarray, spec: LayoutSpec, copy: AdCopy,
+               brand: BrandKit) -> TextResult:
+        """Draw the copy exactly as given, following the layout spec."""
+        ...

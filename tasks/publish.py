@@ -1,0 +1,104 @@
+"""Publishing: finished files into the output folder, rows into the tracking database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from prefect import task
+
+from adforge.db import repository as repo
+from adforge.imageio import decode_png, encode_png
+from adforge.imaging.contact_sheet import contact_sheet
+from adforge.imaging.renditions import passes
+from adforge.report import render_html
+from adforge.stagecache import RunConfig, database, load_blob, store
+from adforge.storage import write_file_atomic
+from tasks.common import TASK_OPTIONS, ProductJob
+
+LAYERS = (("cutout", "cutout", "cutout.png"), ("background", "background", "background.png"),
+          ("composite", "shadow", "shadow.png"), ("composite", "product", "product.png"),
+          ("composite", "composite", "composite.png"), ("text", "master", "master.png"))
+
+
+def run_folder(cfg: RunConfig) -> Path:
+    return cfg.out_dir / cfg.run_id
+
+
+@task(name="publish", task_run_name="publish-{job.row.sku}", **TASK_OPTIONS)
+def publish_product(cfg: RunConfig, job: ProductJob) -> dict[str, str]:
+    """Write `<out>/<run>/<sku>/<platform>.png` plus the layers; record rows."""
+    folder = run_folder(cfg) / job.sku
+    db = database(cfg.db_url)
+    for stage, blob, filename in LAYERS:
+        manifest = getattr(job, stage)
+        write_file_atomic(folder / filename, load_blob(cfg, manifest.blobs[blob]))
+    if job.layout:
+        write_file_atomic(folder / "layout.json",
+                          json.dumps(job.layout.meta["layout"], indent=2).encode())
+    uris = {}
+    for platform, manifest in job.renditions.items():
+        path = (folder / f"{platform}.png").resolve()
+        write_file_atomic(path, load_blob(cfg, manifest.blobs["image"]))
+        uris[platform] = str(path)
+        repo.record_rendition(db, run_id=cfg.run_id, sku=job.sku, platform=platform,
+                              width=manifest.meta["width"], height=manifest.meta["height"],
+                              uri=str(path), asset_key=manifest.key)
+        for metric, value in manifest.meta["quality"].items():
+            repo.record_quality(db, run_id=cfg.run_id, sku=job.sku, subject=platform,
+                                metric=metric, value=value, passed=passes(metric, value))
+    _record_master_quality(cfg, job)
+    save_job(cfg, job)
+    repo.set_product_status(db, cfg.run_id, job.sku, "done")
+    return uris
+
+
+def save_config(cfg: RunConfig) -> None:
+    """Keep the run's configuration, so its masters can be re-composed later."""
+    store(cfg.store).put_bytes(f"runs/{cfg.run_id}/config.json",
+                               cfg.model_dump_json().encode(), "application/json")
+
+
+def save_job(cfg: RunConfig, job: ProductJob) -> None:
+    """Keep a product's stage manifests: the references the renditions flow starts from."""
+    store(cfg.store).put_bytes(f"runs/{cfg.run_id}/jobs/{job.sku}.json",
+                               job.model_dump_json().encode(), "application/json")
+
+
+def load_run(store_spec: str, run_id: str, skus: list[str]) -> tuple[RunConfig, list[ProductJob]]:
+    assets = store(store_spec)
+    cfg = RunConfig.model_validate_json(assets.get_bytes(f"runs/{run_id}/config.json"))
+    jobs = [ProductJob.model_validate_json(assets.get_bytes(f"runs/{run_id}/jobs/{sku}.json"))
+            for sku in skus]
+    return cfg, jobs
+
+
+def _record_master_quality(cfg: RunConfig, job: ProductJob) -> None:
+    db = database(cfg.db_url)
+    assert job.composite and job.cutout
+    delta_e = float(job.composite.meta["delta_e"])
+    repo.record_quality(db, run_id=cfg.run_id, sku=job.sku, subject="master", metric="delta_e",
+                        value=delta_e, passed=delta_e <= cfg.composite.max_delta_e)
+    confidence = float(job.cutout.meta["confidence"])
+    repo.record_quality(db, run_id=cfg.run_id, sku=job.sku, subject="master",
+                        metric="segment_confidence", value=confidence,
+                        passed=confidence >= cfg.segment.min_confidence)
+
+
+def write_contact_sheet(cfg: RunConfig, published: dict[str, dict[str, str]],
+                        platforms: list[str]) -> Path:
+    """`<out>/<run>/contact_sheet.png`: every product x platform, labelled."""
+    grid = [(sku, {p: decode_png(Path(uri).read_bytes()) for p, uri in uris.items()})
+            for sku, uris in published.items()]
+    path = run_folder(cfg) / "contact_sheet.png"
+    write_file_atomic(path, encode_png(contact_sheet(grid, platforms), level=3))
+    return path
+
+
+def write_report(cfg: RunConfig) -> Path:
+    """`<out>/<run>/report.html`, from what the tracking database holds for the run."""
+    summary = repo.run_summary(database(cfg.db_url), cfg.run_id)
+    folder = run_folder(cfg)
+    path = folder / "report.html"
+    write_file_atomic(path, render_html(summary, folder).encode())
+    return path

@@ -1,0 +1,222 @@
+"""One Prefect task per stage. Each reads references, runs a backend, stores, records.
+
+The bodies (`task.fn`) are plain Python: `benchmarks/pipeline.py` calls them in a loop
+to measure what Prefect adds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from prefect import task
+
+from adforge.db import repository as repo
+from adforge.errors import ImageInputError
+from adforge.imageio import encode_png, load_image
+from adforge.imaging.composite import compose_layers, light_of, place_product, retouch_product
+from adforge.imaging.metrics import alpha_box
+from adforge.imaging.renditions import compose_rendition, fit_background
+from adforge.specs import Box, LayoutSpec, PixelBox, rendition_spec
+from adforge.stagecache import Manifest, RunConfig, StageOutput, database, run_cached
+from adforge.storage import sha256_bytes
+from models.contracts import BackgroundRequest
+from models.registry import backend, stage_set
+from tasks.common import TASK_OPTIONS, ProductJob, blob_image
+
+
+def _png(array: np.ndarray) -> tuple[bytes, str]:
+    return encode_png(array), "png"
+
+
+def _read_photo(job: ProductJob) -> bytes:
+    path = Path(job.row.image)
+    if not path.is_file():
+        raise ImageInputError(f"{job.sku}: image {path} does not exist; fix the 'image' "
+                              "column or add the file", item=job.sku, field="image")
+    return path.read_bytes()
+
+
+def _crop_to_alpha(rgba: np.ndarray, pad: int = 4) -> np.ndarray:
+    box = alpha_box(rgba[..., 3].astype(np.float32) / 255.0, threshold=0.02)
+    if box.area == 0:
+        raise ImageInputError("the cutout is empty: no product was found in the photo",
+                              field="image")
+    h, w = rgba.shape[:2]
+    y0, y1 = max(0, box.y0 - pad), min(h, box.y1 + pad)
+    x0, x1 = max(0, box.x0 - pad), min(w, box.x1 + pad)
+    return rgba[y0:y1, x0:x1]
+
+
+@task(name="segment", task_run_name="segment-{job.row.sku}", **TASK_OPTIONS)
+def segment(cfg: RunConfig, job: ProductJob) -> ProductJob:
+    """Cut the product out of its photo (a photo that already has alpha is used as is)."""
+    data = _read_photo(job)
+    segmenter = stage_set(cfg.backends).segmenter
+
+    def compute() -> StageOutput:
+        loaded = load_image(data, name=f"{job.sku} ({job.row.image})",
+                            **cfg.images.model_dump())
+        if loaded.alpha is not None:
+            rgba = np.dstack([loaded.rgb, (loaded.alpha * 255 + 0.5).astype(np.uint8)])
+            confidence, warnings = 1.0, ["used the photo's own alpha channel as the cutout"]
+        else:
+            result = segmenter.segment(loaded.rgb)
+            rgba, confidence, warnings = result.rgba, result.confidence, result.warnings
+        return StageOutput(blobs={"cutout": _png(_crop_to_alpha(rgba))},
+                           meta={"confidence": confidence, "warnings": warnings,
+                                 "notes": loaded.notes})
+
+    manifest = run_cached(cfg, stage="segment", inputs={"photo": sha256_bytes(data)},
+                          params=cfg.images.model_dump(), backend=segmenter.name,
+                          compute=compute)
+    if manifest.meta["confidence"] < cfg.segment.min_confidence:
+        repo.record_error(database(cfg.db_url), cfg.run_id, job.sku, "segment", "warning",
+                          "; ".join(manifest.meta["warnings"]), field="image")
+    return job.model_copy(update={"cutout": manifest})
+
+
+def background_request(cfg: RunConfig, job: ProductJob, width: int,
+                       height: int) -> BackgroundRequest:
+    style = cfg.brand.style(job.row.style)
+    prompt = job.row.prompt or style.prompt or cfg.brand.default_prompt
+    return BackgroundRequest(width=width, height=height, seed=job.row.seed, style=style,
+                             prompt=prompt, negative_prompt=cfg.brand.negative_prompt)
+
+
+@task(name="background", task_run_name="background-{job.row.sku}", **TASK_OPTIONS)
+def background(cfg: RunConfig, job: ProductJob) -> ProductJob:
+    """Make the master background (square, `composite.master_size`)."""
+    generator = stage_set(cfg.backends).background
+    size = cfg.composite.master_size
+    request = background_request(cfg, job, size, size)
+    manifest = run_cached(
+        cfg, stage="background", inputs={}, params=request.model_dump(),
+        backend=generator.name, seed=request.seed,
+        compute=lambda: StageOutput(blobs={"background": _png(generator.generate(request))}),
+    )
+    return job.model_copy(update={"background": manifest})
+
+
+@task(name="composite", task_run_name="composite-{job.row.sku}", **TASK_OPTIONS)
+def composite(cfg: RunConfig, job: ProductJob) -> ProductJob:
+    """Retouch the product toward the backdrop's light and compose the layered master."""
+    assert job.cutout and job.background
+    settings = cfg.composite
+    light_x = cfg.brand.style(job.row.style).light
+
+    def compute() -> StageOutput:
+        cutout = blob_image(cfg, job.cutout, "cutout")
+        backdrop = blob_image(cfg, job.background, "background")
+        retouched = retouch_product(cutout, light_of(backdrop), harmonise=settings.harmonise,
+                                    max_delta_e=settings.max_delta_e,
+                                    sharpen=settings.sharpen, contrast=settings.contrast)
+        h, w = retouched.rgba.shape[:2]
+        size = (backdrop.shape[1], backdrop.shape[0])
+        box = place_product((w, h), size, settings.placement)
+        layers = compose_layers(retouched.rgba, backdrop, box, light_x=light_x)
+        return StageOutput(
+            blobs={"product": _png(retouched.rgba),
+                   "shadow": _png((layers.shadow * 255 + 0.5).astype(np.uint8)),
+                   "composite": _png(layers.flatten())},
+            meta={"delta_e": retouched.delta_e, "product_box": list(layers.product_box),
+                  "light_x": light_x},
+        )
+
+    manifest = run_cached(cfg, stage="composite",
+                          inputs={"cutout": job.cutout.key, "background": job.background.key},
+                          params=settings.model_dump() | {"light_x": light_x},
+                          backend="imaging", compute=compute)
+    return job.model_copy(update={"composite": manifest})
+
+
+@task(name="layout", task_run_name="layout-{job.row.sku}", **TASK_OPTIONS)
+def layout(cfg: RunConfig, job: ProductJob) -> ProductJob:
+    """Decide where the copy goes on the master, away from the product."""
+    assert job.composite
+    analyzer = stage_set(cfg.backends).layout
+    size = cfg.composite.master_size
+    safe = Box(x=0.05, y=0.05, w=0.9, h=0.9).to_pixels(size, size)
+
+    def compute() -> StageOutput:
+        image = blob_image(cfg, job.composite, "composite")
+        box = PixelBox(*job.composite.meta["product_box"])
+        spec = analyzer.analyze(image, box, job.row.copy, cfg.brand, safe)
+        return StageOutput(meta={"layout": spec.model_dump(mode="json")})
+
+    manifest = run_cached(cfg, stage="layout",
+                          inputs={"composite": job.composite.key,
+                                  "copy": job.row.copy.model_dump(),
+                                  "brand": cfg.brand.model_dump(mode="json")},
+                          params={"safe": list(safe)}, backend=analyzer.name, compute=compute)
+    return job.model_copy(update={"layout": manifest})
+
+
+@task(name="text", task_run_name="text-{job.row.sku}", **TASK_OPTIONS)
+def text(cfg: RunConfig, job: ProductJob) -> ProductJob:
+    """Set the copy on the master exactly as the brief says."""
+    assert job.composite and job.layout
+    renderer = stage_set(cfg.backends).text
+    spec = LayoutSpec.model_validate(job.layout.meta["layout"])
+
+    def compute() -> StageOutput:
+        image = blob_image(cfg, job.composite, "composite")
+        result = renderer.render(image, spec, job.row.copy, cfg.brand)
+        return StageOutput(blobs={"master": _png(result.image)},
+                           meta={"fonts": sorted({f.font for f in result.fits}),
+                                 "ellipsized": any(f.ellipsized for f in result.fits)})
+
+    manifest = run_cached(cfg, stage="text",
+                          inputs={"composite": job.composite.key, "layout": job.layout.key,
+                                  "copy": job.row.copy.model_dump(),
+                                  "brand": cfg.brand.model_dump(mode="json")},
+                          params={"min_font_px": cfg.min_font_px}, backend=renderer.name,
+                          compute=compute)
+    return job.model_copy(update={"text": manifest})
+
+
+@task(name="renditions", task_run_name="renditions-{job.row.sku}", **TASK_OPTIONS)
+def renditions(cfg: RunConfig, job: ProductJob, platforms: list[str]) -> ProductJob:
+    """Re-compose the master's layers at every platform's size. Runs no model: layout and
+    type are the classic ones, and a neural backdrop is re-framed, not regenerated."""
+    assert job.composite and job.background
+    made = {name: render_platform(cfg, job, name) for name in platforms}
+    return job.model_copy(update={"renditions": job.renditions | made})
+
+
+def render_platform(cfg: RunConfig, job: ProductJob, platform: str) -> Manifest:
+    assert job.composite and job.background
+    spec = rendition_spec(platform)
+    analyzer, renderer = backend("layout", "classic"), backend("text", "typeset")
+
+    def compute() -> StageOutput:
+        product = blob_image(cfg, job.composite, "product")
+        backdrop = _backdrop_for(cfg, job, spec.width, spec.height)
+        result = compose_rendition(
+            spec, product, backdrop, placement=cfg.composite.placement,
+            light_x=job.composite.meta["light_x"], copy=job.row.copy, brand=cfg.brand,
+            analyzer=analyzer, renderer=renderer)
+        return StageOutput(blobs={"image": _png(result.image)},
+                           meta={"width": spec.width, "height": spec.height,
+                                 "quality": result.quality,
+                                 "layout": result.layout.model_dump(mode="json")})
+
+    return run_cached(cfg, stage="rendition",
+                      inputs={"composite": job.composite.key,
+                              "background": job.background.key,
+                              "copy": job.row.copy.model_dump(),
+                              "brand": cfg.brand.model_dump(mode="json")},
+                      params={"spec": spec.model_dump(mode="json"),
+                              "placement": cfg.composite.placement.model_dump()},
+                      backend=f"{analyzer.name}+{renderer.name}", compute=compute)
+
+
+def _backdrop_for(cfg: RunConfig, job: ProductJob, width: int, height: int) -> np.ndarray:
+    """A cheap procedural backdrop is regenerated at the frame's size; anything else
+    (a neural backdrop) is cover-scaled from the stored master, so no model runs."""
+    assert job.background
+    generator = stage_set(cfg.backends).background
+    if generator.name == "procedural":
+        return generator.generate(background_request(cfg, job, width, height))
+    return fit_background(blob_image(cfg, job.background, "background"), width, height)
+
