@@ -306,7 +306,11 @@ def _fit_max_side(
 
 
 def encode_png(array: np.ndarray, *, level: int = 1) -> bytes:
-    """PNG bytes of an RGB (H,W,3), RGBA (H,W,4) or grey (H,W) / (H,W,1) uint8 array."""
+    """PNG bytes of an RGB (H,W,3), RGBA (H,W,4) or grey (H,W) / (H,W,1) uint8 array.
+
+    Level 0 stores the pixels uncompressed (about 10x faster: for working layers);
+    levels 1-9 use the "sub" filter, which compresses grainy studio backdrops well.
+    """
     if array.dtype != np.uint8:
         raise ValueError(f"encode_png takes uint8 arrays, got {array.dtype}; convert first")
     channels = 1 if array.ndim == 2 else array.shape[2]
@@ -316,7 +320,9 @@ def encode_png(array: np.ndarray, *, level: int = 1) -> bytes:
         array = cv2.cvtColor(array, cv2.COLOR_RGBA2BGRA)
     elif channels != 1:
         raise ValueError(f"encode_png takes 1, 3 or 4 channels, got shape {array.shape}")
-    ok, buffer = cv2.imencode(".png", array, [cv2.IMWRITE_PNG_COMPRESSION, level])
+    png_filter = cv2.IMWRITE_PNG_FILTER_NONE if level == 0 else cv2.IMWRITE_PNG_FILTER_SUB
+    ok, buffer = cv2.imencode(".png", array, [cv2.IMWRITE_PNG_COMPRESSION, level,
+                                              cv2.IMWRITE_PNG_FILTER, png_filter])
     if not ok:
         raise ValueError(f"OpenCV could not encode an array of shape {array.shape} as PNG")
     return buffer.tobytes()

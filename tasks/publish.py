@@ -44,9 +44,10 @@ def publish_product(cfg: RunConfig, job: ProductJob) -> dict[str, str]:
         repo.record_rendition(db, run_id=cfg.run_id, sku=job.sku, platform=platform,
                               width=manifest.meta["width"], height=manifest.meta["height"],
                               uri=str(path), asset_key=manifest.key)
-        for metric, value in manifest.meta["quality"].items():
-            repo.record_quality(db, run_id=cfg.run_id, sku=job.sku, subject=platform,
-                                metric=metric, value=value, passed=passes(metric, value))
+        checks = {metric: (value, passes(metric, value))
+                  for metric, value in manifest.meta["quality"].items()}
+        repo.record_qualities(db, run_id=cfg.run_id, sku=job.sku, subject=platform,
+                              checks=checks)
     _record_master_quality(cfg, job)
     save_job(cfg, job)
     repo.set_product_status(db, cfg.run_id, job.sku, "done")
@@ -77,12 +78,10 @@ def _record_master_quality(cfg: RunConfig, job: ProductJob) -> None:
     db = database(cfg.db_url)
     assert job.composite and job.cutout
     delta_e = float(job.composite.meta["delta_e"])
-    repo.record_quality(db, run_id=cfg.run_id, sku=job.sku, subject="master", metric="delta_e",
-                        value=delta_e, passed=delta_e <= cfg.composite.max_delta_e)
     confidence = float(job.cutout.meta["confidence"])
-    repo.record_quality(db, run_id=cfg.run_id, sku=job.sku, subject="master",
-                        metric="segment_confidence", value=confidence,
-                        passed=confidence >= cfg.segment.min_confidence)
+    repo.record_qualities(db, run_id=cfg.run_id, sku=job.sku, subject="master", checks={
+        "delta_e": (delta_e, delta_e <= cfg.composite.max_delta_e),
+        "segment_confidence": (confidence, confidence >= cfg.segment.min_confidence)})
 
 
 def write_contact_sheet(cfg: RunConfig, published: dict[str, dict[str, str]],

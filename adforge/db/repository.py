@@ -253,13 +253,21 @@ def record_quality(
     passed: bool,
 ) -> None:
     """Record (or replace) one quality metric of a product's master or rendition."""
-    values = {
-        "run_id": run_id, "sku": sku, "subject": subject, "metric": metric,
-        "value": float(value), "passed": bool(passed),
-    }
+    record_qualities(db, run_id=run_id, sku=sku, subject=subject,
+                     checks={metric: (value, passed)})
+
+
+def record_qualities(
+    db: Database, *, run_id: str, sku: str, subject: str,
+    checks: dict[str, tuple[float, bool]],
+) -> None:
+    """Record (or replace) several metrics of one subject in one transaction."""
     with db.session() as session:
-        _upsert(session, Quality, values, ("run_id", "sku", "subject", "metric"),
-                ("value", "passed"))
+        for metric, (value, passed) in checks.items():
+            values = {"run_id": run_id, "sku": sku, "subject": subject, "metric": metric,
+                      "value": float(value), "passed": bool(passed)}
+            _upsert(session, Quality, values, ("run_id", "sku", "subject", "metric"),
+                    ("value", "passed"))
 
 
 def record_error(

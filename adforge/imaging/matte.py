@@ -98,7 +98,8 @@ def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float
     b = mean_p - sum(a_c * m for a_c, m in zip(a, mean_i, strict=True))
     coef = cv2.merge([box(x) for x in (*a, b)])
     coef = cv2.resize(coef, (width, height), interpolation=cv2.INTER_LINEAR)
-    return np.sum(coef[..., :3] * guide, axis=-1) + coef[..., 3]
+    return (coef[..., 0] * guide[..., 0] + coef[..., 1] * guide[..., 1]
+            + coef[..., 2] * guide[..., 2] + coef[..., 3])
 
 
 def feather_edge(soft: np.ndarray, feather_px: float) -> np.ndarray:
@@ -132,18 +133,21 @@ def unmix_edge(image: np.ndarray, alpha: np.ndarray, reach: int,
     size = (2 * reach + 1, 2 * reach + 1)
     fg, fg_weight = _masked_mean(image, sure_fg, size)
     bg, bg_weight = _masked_mean(image, sure_bg, size)
+    where = edge & (sure_fg == 0) & (sure_bg == 0) & (fg_weight > 0.05) & (bg_weight > 0.05)
+    # Per edge pixel only: (N, 3) colours.
+    pixel, fg, bg = image[where], fg[where], bg[where]
     span = fg - bg
-    power = np.sum(span * span, axis=-1)
-    mixed = np.clip(np.sum((image - bg) * span, axis=-1) / (power + 1e-6), 0.0, 1.0)
+    power = np.einsum("ij,ij->i", span, span)
+    mixed = np.clip(np.einsum("ij,ij->i", pixel - bg, span) / (power + 1e-6), 0.0, 1.0)
     # Trust the mix only where F and B differ and the pixel lies on the line between
     # them (a product's own dark rim or a texture does not).
-    off_line = image - bg - mixed[..., None] * span
-    on_line = np.clip(1.0 - 2.0 * np.linalg.norm(off_line, axis=-1) / np.sqrt(power + 1e-6),
-                      0.0, 1.0)
+    off_line = pixel - bg - mixed[:, None] * span
+    distance = np.sqrt(np.einsum("ij,ij->i", off_line, off_line))
+    on_line = np.clip(1.0 - 2.0 * distance / np.sqrt(power + 1e-6), 0.0, 1.0)
     trust = power / (power + contrast**2) * on_line
-    trust *= (fg_weight > 0.05) & (bg_weight > 0.05)
-    trust *= edge & (sure_fg == 0) & (sure_bg == 0)
-    return (trust * mixed + (1.0 - trust) * alpha).astype(np.float32)
+    out = alpha.astype(np.float32, copy=True)
+    out[where] = trust * mixed + (1.0 - trust) * alpha[where]
+    return out
 
 
 def _masked_mean(image: np.ndarray, mask: np.ndarray,

@@ -32,7 +32,7 @@ from models.contracts import SegmentResult
 STRONG, WEAK = 8.0, 3.5  # evidence in units of the backdrop's own noise spread
 BORDER = 0.03  # border band used to learn the backdrop, fraction of the short side
 NOISE_FLOOR_DE, NOISE_FLOOR_RATIO = 1.0, 0.012  # never trust noise below these
-EDGE_STEP = 2.5  # ΔE per working pixel: steeper than any penumbra, a silhouette edge
+EDGE_STEP = 3.5  # ΔE per working pixel: steeper than any penumbra, a silhouette edge
 
 
 @dataclass
@@ -295,12 +295,8 @@ def _reachable_from_border(lab: np.ndarray, barrier: np.ndarray) -> np.ndarray:
     touching = np.unique(regions[band & ~blocked])
     reached = np.isin(regions, touching[touching > 0]).astype(np.uint8)
     # Give back what closing the gaps took, and the edge's own pixels (a Sobel
-    # response is 3 pixels wide): grow into pixels without evidence, a few steps only,
-    # so that a narrow gap into a product does not flood it.
-    allowed = (~barrier).astype(np.uint8)
-    for _ in range(max(3, round(0.02 * max(barrier.shape)))):
-        reached = cv2.dilate(reached, np.ones((3, 3), np.uint8)) & allowed
-    return reached.astype(bool)
+    # response is 3 pixels wide): they belong to the side that shows no evidence.
+    return (cv2.dilate(reached, np.ones((7, 7), np.uint8)) > 0) & ~barrier
 
 
 def _crop_around(region: np.ndarray, margin: int) -> tuple[int, int, int, int]:
