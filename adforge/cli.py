@@ -34,7 +34,11 @@ def _run_flow(**params: Any) -> dict[str, Any]:
     if uses_local_server():
         console.print("[dim]Starting Prefect's local server (about 15-25 s the first time; "
                       "set PREFECT_API_URL to use a running server)...[/dim]")
+    from prefect.task_runners import ThreadPoolTaskRunner
+
     from flows.brand_content import brand_content
+
+    workers = ThreadPoolTaskRunner(max_workers=Settings().workers)
 
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[note]}"),
                TimeElapsedColumn())
@@ -47,7 +51,7 @@ def _run_flow(**params: Any) -> dict[str, Any]:
 
         unsubscribe = progress.subscribe(show)
         try:
-            return brand_content(**params)
+            return brand_content.with_options(task_runner=workers)(**params)
         finally:
             unsubscribe()
 

@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adforge.model_settings import ModelSettings
+from adforge.service_settings import NotificationSettings, ScaleSettings
 from adforge.specs import PRESETS, Placement
 
 ProfileName = Literal["classic", "tiny", "gpu-24gb", "gpu-80gb"]
@@ -56,6 +58,31 @@ class CompositeSettings(BaseModel):
                                  description="the product placement rule for every frame")
 
 
+class S3Settings(BaseModel):
+    """How to reach S3 (or an S3-compatible store). Credentials: boto3's standard chain."""
+
+    endpoint_url: str | None = Field(default=None, description="S3-compatible endpoint; "
+                                     "None: AWS (or AWS_ENDPOINT_URL_S3 when set)")
+    region: str | None = Field(default=None, description="region; None: AWS_DEFAULT_REGION")
+    addressing_style: Literal["auto", "path", "virtual"] = Field(
+        default="auto", description="bucket in the host name (virtual) or in the path")
+    retry_mode: Literal["standard", "adaptive"] = Field(
+        default="standard", description="botocore retry mode (backoff on throttling, 5xx)")
+    max_attempts: int = Field(default=4, ge=1, le=20,
+                              description="botocore attempts per request, first one included")
+    connect_timeout_s: float = Field(default=3.0, gt=0, description="TCP connect timeout")
+    read_timeout_s: float = Field(default=20.0, gt=0, description="socket read timeout")
+    multipart_threshold_mb: int = Field(default=16, ge=5,
+                                        description="objects from this size go up multipart")
+    multipart_chunk_mb: int = Field(default=8, ge=5, description="multipart part size")
+    presign_expiry_s: int = Field(default=7 * 24 * 3600, ge=60, le=7 * 24 * 3600,
+                                  description="lifetime of presigned links in reports")
+    cache_control_immutable: str = Field(default="public, max-age=31536000, immutable",
+                                         description="CacheControl of content-addressed objects")
+    cache_control_mutable: str = Field(default="no-cache",
+                                       description="CacheControl of runs/ objects (reports)")
+
+
 class Settings(BaseSettings):
     """Everything AdForge can be told. Every field has a description."""
 
@@ -68,8 +95,10 @@ class Settings(BaseSettings):
     home: Path = Field(default=Path(".adforge"), description="state folder: database, store")
     db_url: str | None = Field(default=None,
                                description="SQLAlchemy URL; default sqlite:///<home>/adforge.db")
-    store: str | None = Field(default=None,
-                              description="asset store: a folder; default <home>/assets")
+    store: str | None = Field(default=None, description="asset store: a folder or "
+                              "s3://bucket/prefix; default <home>/assets")
+    s3: S3Settings = Field(default_factory=S3Settings,
+                           description="S3 endpoint, region, retries, multipart, presigning")
     out_dir: Path = Field(default=Path("outputs"), description="where finished ads are written")
     platforms: list[str] = Field(default_factory=lambda: list(PRESETS),
                                  description="platform presets (or WxH) rendered by default")
@@ -81,6 +110,12 @@ class Settings(BaseSettings):
     min_font_px: int = Field(default=14, ge=6, le=200, description="smallest type size allowed")
     prefect_startup_timeout_s: int = Field(default=120, ge=10,
                                            description="time allowed for Prefect's local server")
+    scale: ScaleSettings = Field(default_factory=ScaleSettings,
+                                 description="chunked scale-out and GPU slots")
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings,
+                                                description="Slack on completion/failure")
+    models: ModelSettings = Field(default_factory=ModelSettings,
+                                  description="neural backends: model ids/folders, devices")
 
     def stage_backends(self) -> StageBackends:
         if self.backends is not None:

@@ -30,14 +30,18 @@ from adforge.db import repository as repo
 from adforge.errors import InputError, RowError
 from adforge.settings import Settings
 from adforge.stagecache import RunConfig, database
+from flows import scale
+from flows.notify import notify_on_completion, notify_on_failure
+from models.registry import stage_set
 from tasks import publish, stages
-from tasks.common import ProductJob
+from tasks.common import ProductJob, over_products
 
 STAGES = (("segment", stages.segment), ("background", stages.background),
           ("composite", stages.composite), ("layout", stages.layout), ("text", stages.text))
 
 
-@flow(name="brand-content", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=2))
+@flow(name="brand-content", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=2),
+      on_completion=[notify_on_completion], on_failure=[notify_on_failure])
 def brand_content(
     brief: str,
     brand: str | None = None,
@@ -46,8 +50,11 @@ def brand_content(
     out_dir: str | None = None,
     db_url: str | None = None,
     store: str | None = None,
+    skus: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Render every product of `brief` for every platform; returns the run summary."""
+    """Render every product of `brief` for every platform; returns the run summary.
+
+    `skus` limits the run to those rows (a chunk of a larger brief, see flows/scale.py)."""
     logger = get_run_logger()
     # 1. Settings and brand kit
     settings = _settings(profile=profile, out_dir=out_dir, db_url=db_url, store=store)
@@ -55,6 +62,13 @@ def brand_content(
     chosen = platforms or settings.platforms
     # 2. Validate the brief: all row errors at once; valid rows go on
     parsed, row_errors = load_brief_lenient(Path(brief), brand_styles=kit.style_names())
+    if skus is not None:  # a chunk: only its rows; the parent reported the row errors
+        parsed, row_errors = _only(parsed, skus), []
+    elif scale.wants_chunks(settings, len(parsed.rows)):  # a large brief: chunk runs
+        params = {"brief": brief, "brand": brand, "profile": profile, "platforms": chosen,
+                  "out_dir": out_dir, "db_url": db_url, "store": store}
+        failed = {error.item: f"brief: {error}" for error in row_errors}
+        return scale.run_chunks(settings, params, [r.sku for r in parsed.rows], failed)
     # 3. Open the run (it records which earlier run of the same brief it resumes)
     cfg = open_run(settings, kit, parsed, brief)
     _record_row_errors(cfg, row_errors)
@@ -64,10 +78,10 @@ def brand_content(
     tracker = _Progress(len(STAGES) + 2, len(jobs))
     # 4. The stages, stage-major
     for name, stage in STAGES:
-        jobs = _run_stage(cfg, name, stage.map(unmapped(cfg), jobs), jobs, failed)
+        jobs = _run_stage(cfg, name, stage.map(*over_products(cfg, jobs)), jobs, failed)
         tracker.step(name, len(jobs))
     # 5. Renditions: re-composed per platform from the layers
-    futures = stages.renditions.map(unmapped(cfg), jobs, unmapped(chosen))
+    futures = stages.renditions.map(*over_products(cfg, jobs), unmapped(chosen))
     jobs = _run_stage(cfg, "renditions", futures, jobs, failed)
     tracker.step("renditions", len(jobs))
     # 6. Publish: files, rows, contact sheet, report, artifacts
@@ -141,7 +155,7 @@ def _record_failure(cfg: RunConfig, sku: str, stage: str, error: BaseException) 
 
 def _publish(cfg: RunConfig, jobs: list[ProductJob],
              failed: dict[str, str]) -> dict[str, dict[str, str]]:
-    futures = publish.publish_product.map(unmapped(cfg), jobs)
+    futures = publish.publish_product.map(*over_products(cfg, jobs))
     published = {}
     for job, future in zip(jobs, futures, strict=True):
         future.wait()

@@ -16,6 +16,7 @@ from adforge.settings import Settings
 from adforge.specs import rendition_spec
 from adforge.stagecache import database
 from tasks import publish, stages
+from tasks.common import over_products
 
 
 @flow(name="renditions", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=2))
@@ -41,10 +42,10 @@ def renditions(
     cfg, jobs = publish.load_run(settings.store_spec(), run_id, skus)
     logger.info("re-composing %d products of run %s for %s", len(jobs), run_id, platforms)
     # 3. Re-compose every platform from the layers (no model runs)
-    futures = stages.renditions.map(unmapped(cfg), jobs, unmapped(platforms))
+    futures = stages.renditions.map(*over_products(cfg, jobs), unmapped(platforms))
     jobs = [f.result() for f in futures]
     # 4. Publish files and rows under the same run
     uris = {job.sku: f.result() for job, f in
-            zip(jobs, publish.publish_product.map(unmapped(cfg), jobs), strict=True)}
+            zip(jobs, publish.publish_product.map(*over_products(cfg, jobs)), strict=True)}
     publish.write_report(cfg)
     return {"run_id": run_id, "products": len(uris), "platforms": platforms, "uris": uris}

@@ -23,6 +23,17 @@ def _classic_segmenter() -> Segmenter:
     return ClassicSegmenter()
 
 
+def _birefnet_segmenter() -> Segmenter:
+    from adforge.settings import Settings
+    from models.neural.birefnet import BiRefNetSegmenter
+
+    models = Settings().models
+    chosen = models.birefnet
+    return BiRefNetSegmenter(chosen.source, device=models.device,
+                             half_on_gpu=chosen.half_on_gpu, input_size=chosen.input_size,
+                             batch_size=chosen.batch_size)
+
+
 def _procedural_background() -> BackgroundGenerator:
     from models.classic.background import ProceduralBackground
 
@@ -42,7 +53,7 @@ def _typeset_text() -> TextRenderer:
 
 
 FACTORIES = {
-    "segment": {"classic": _classic_segmenter},
+    "segment": {"classic": _classic_segmenter, "birefnet": _birefnet_segmenter},
     "background": {"procedural": _procedural_background},
     "layout": {"classic": _classic_layout},
     "text": {"typeset": _typeset_text},

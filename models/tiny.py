@@ -1,0 +1,102 @@
+"""Tiny random checkpoints in the Hugging Face layout, built offline from configs.
+
+They exercise the neural backends' real code paths (`from_pretrained`, processors,
+pipelines) in CI and on machines without weights: `adforge models make-tiny DIR`
+writes one folder per model. Every builder is seeded, so the same call writes the same
+weights. torch and the Hugging Face libraries are imported inside the builders.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+TINY_DIRS = {"birefnet": "tiny-birefnet", "flux": "tiny-flux"}
+
+
+def make_tiny_birefnet(directory: Path, *, seed: int = 0) -> Path:
+    """A BiRefNet-contract model: the remote-code module of `models.neural.birefnet_remote`
+    copied next to random weights, loadable with `trust_remote_code=True`."""
+    import torch
+
+    from models.neural.birefnet_remote import AUTO_MAP, FOLDER, REMOTE_FILES
+    from models.neural.birefnet_remote.configuration_tiny_birefnet import TinyBiRefNetConfig
+    from models.neural.birefnet_remote.modeling_tiny_birefnet import TinyBiRefNet
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    config = TinyBiRefNetConfig(channels=8, levels=2)
+    config.auto_map = dict(AUTO_MAP)
+    model = TinyBiRefNet(config).eval()
+    model.save_pretrained(directory)
+    for name in REMOTE_FILES:
+        shutil.copyfile(FOLDER / name, directory / name)
+    return directory
+
+
+def tiny_clip_tokenizer():  # noqa: ANN201 - a transformers tokenizer
+    """A character-level CLIP tokenizer built from an in-memory vocabulary."""
+    from transformers import CLIPTokenizer
+
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    for char in ALPHABET:
+        vocab[char + "</w>"] = len(vocab)
+        vocab[char] = len(vocab)
+    return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=16)
+
+
+def tiny_t5_tokenizer():  # noqa: ANN201 - a transformers tokenizer
+    """A character-level T5 (unigram) tokenizer built from an in-memory vocabulary."""
+    from transformers import T5Tokenizer
+
+    pieces = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
+    pieces += [(char, -1.0) for char in "\u2581" + ALPHABET]
+    return T5Tokenizer(vocab=pieces, extra_ids=0, model_max_length=32)
+
+
+def make_tiny_flux(directory: Path, *, seed: int = 0) -> Path:
+    """A FLUX pipeline (transformer, CLIP + T5 encoders, VAE, flow-matching scheduler)
+    at diffusers' own test shapes, saved with `save_pretrained`."""
+    import torch
+    from diffusers import (
+        AutoencoderKL,
+        FlowMatchEulerDiscreteScheduler,
+        FluxPipeline,
+        FluxTransformer2DModel,
+    )
+    from transformers import CLIPTextConfig, CLIPTextModel, T5Config, T5EncoderModel
+
+    torch.manual_seed(seed)
+    transformer = FluxTransformer2DModel(
+        patch_size=1, in_channels=4, num_layers=1, num_single_layers=1,
+        attention_head_dim=16, num_attention_heads=2, joint_attention_dim=32,
+        pooled_projection_dim=32, axes_dims_rope=[4, 4, 8])
+    clip = CLIPTextModel(CLIPTextConfig(
+        bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=32,
+        intermediate_size=37, num_attention_heads=4, num_hidden_layers=2,
+        vocab_size=64, projection_dim=32, max_position_embeddings=16))
+    t5 = T5EncoderModel(T5Config(d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4,
+                                 vocab_size=64, pad_token_id=0, eos_token_id=1,
+                                 decoder_start_token_id=0))
+    vae = AutoencoderKL(sample_size=32, in_channels=3, out_channels=3,
+                        block_out_channels=(4,), layers_per_block=1, latent_channels=1,
+                        norm_num_groups=1, use_quant_conv=False, use_post_quant_conv=False,
+                        shift_factor=0.0609, scaling_factor=1.5035)
+    pipeline = FluxPipeline(
+        scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae.eval(),
+        text_encoder=clip.eval(), tokenizer=tiny_clip_tokenizer(),
+        text_encoder_2=t5.eval(), tokenizer_2=tiny_t5_tokenizer(),
+        transformer=transformer.eval())
+    pipeline.save_pretrained(directory)
+    return Path(directory)
+
+
+ALPHABET = "abcdefghijklmnopqrstuvwxyz,.-"
+BUILDERS = {"birefnet": make_tiny_birefnet, "flux": make_tiny_flux}
+
+
+def make_tiny(root: Path, models: tuple[str, ...] = tuple(BUILDERS)) -> dict[str, Path]:
+    """Build the named tiny checkpoints under root (one folder each); their paths."""
+    root = Path(root)
+    return {name: BUILDERS[name](root / TINY_DIRS[name]) for name in models}
