@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from PIL import Image, ImageDraw, ImageFont
 
 from adforge.brief import write_brief
 from adforge.samples import write_samples
@@ -61,7 +62,23 @@ def write_demo_inputs(folder: Path, *, size: int = 1024) -> tuple[Path, Path]:
             rows.append({**copy, "image": f"photos/{photo.name}"})
     brief = folder / "brief.csv"
     write_brief(rows, brief)
+    write_logo(folder / "logo.png", DEMO_BRAND["colors"]["primary"],
+               DEMO_BRAND["colors"]["accent"])
     brand = folder / "brand.yaml"
-    brand.write_text(yaml.safe_dump(DEMO_BRAND, allow_unicode=True, sort_keys=False),
-                     encoding="utf-8")
+    kit = {**DEMO_BRAND, "logo": "logo.png"}
+    brand.write_text(yaml.safe_dump(kit, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return brief, brand
+
+
+def write_logo(path: Path, ink: str, accent: str) -> Path:
+    """The demo brand's wordmark: a dot and "HANBIT", on a transparent ground."""
+    font_path = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+    font = (ImageFont.truetype(str(font_path), 96) if font_path.is_file()
+            else ImageFont.load_default(96))
+    logo = Image.new("RGBA", (560, 130), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(logo)
+    draw.ellipse((8, 25, 88, 105), fill=accent)
+    draw.text((108, 12), "HANBIT", font=font, fill=ink)
+    logo = logo.crop(logo.getbbox())
+    logo.save(path)
+    return path

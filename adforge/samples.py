@@ -124,8 +124,8 @@ def _shadow_factor(alpha: np.ndarray, base_y: float, rng: np.random.Generator) -
     # The cast shadow: the silhouette laid on the floor behind the product, sheared.
     squash, shear = rng.uniform(0.12, 0.22), rng.uniform(0.3, 0.8) * rng.choice([-1.0, 1.0])
     base = base_y * small
-    lay = np.float32([[1.0, -shear * squash, shear * squash * base],
-                      [0.0, squash, base * (1.0 - squash)]])
+    lay = np.array([[1.0, -shear * squash, shear * squash * base],
+                    [0.0, squash, base * (1.0 - squash)]], np.float32)
     cast = cv2.warpAffine(footprint, lay, (small, small), flags=cv2.INTER_LINEAR)
     cast = cv2.GaussianBlur(cast, (0, 0), 0.02 * small)
     # The contact shadow: a thin dark ellipse under the product's foot.
@@ -279,7 +279,7 @@ def rect(x0: float, y0: float, x1: float, y1: float) -> list[Point]:
 def ink_color(rng: np.random.Generator) -> np.ndarray:
     """A saturated graphic colour for logos and bars on a label."""
     hue = rng.uniform(0, 180)
-    hsv = np.uint8([[[hue, rng.uniform(150, 230), rng.uniform(90, 170)]]])
+    hsv = np.array([[[hue, rng.uniform(150, 230), rng.uniform(90, 170)]]], np.uint8)
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0].astype(np.float32) / 255.0
 
 
@@ -391,7 +391,7 @@ def _can(c: Canvas, cx: float, base: float, h: float, color, accent, rng) -> Non
     band = c.polygon(rect(cx - h, base - .8 * h, cx + h, base - .14 * h)) * body
     c.paint(band, accent, shade, gloss=0.8)
     label(c, body, (cx - .12 * h, base - .65 * h, cx + .12 * h, base - .35 * h),
-          np.float32([0.97, 0.96, 0.94]), shade, rng)
+          np.array([0.97, 0.96, 0.94], np.float32), shade, rng)
 
 
 def _perfume(c: Canvas, cx: float, base: float, h: float, color, accent, rng) -> None:
@@ -404,9 +404,9 @@ def _perfume(c: Canvas, cx: float, base: float, h: float, color, accent, rng) ->
     shine = c.polygon(rect(cx - .17 * h, top + .08 * h, cx - .13 * h, base - .08 * h))
     c.paint(shine * glass, np.ones(3, np.float32), flat(0.95, top, base))
     label(c, facet, (cx - .1 * h, base - .4 * h, cx + .1 * h, base - .22 * h),
-          np.float32([0.86, 0.74, 0.45]), flat(1.0, top, base), rng)
+          np.array([0.86, 0.74, 0.45], np.float32), flat(1.0, top, base), rng)
     neck = c.polygon(rect(cx - .05 * h, base - .68 * h, cx + .05 * h, top + .01 * h))
-    c.paint(neck, np.float32([0.8, 0.68, 0.4]), flat(0.9, top, base))
+    c.paint(neck, np.array([0.8, 0.68, 0.4], np.float32), flat(0.9, top, base))
     cap, cap_shade = lathe(c, cx, base, h, [(.67, .13), (1.0, .13)])
     c.paint(cap, accent, cap_shade, gloss=0.6)
 

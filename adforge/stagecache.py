@@ -101,7 +101,7 @@ def run_cached(
     repo.record_asset(
         database(cfg.db_url), key=key, stage=stage, uri=uri, sha256=sha256_bytes(payload),
         size_bytes=len(payload), backend=backend, model_id=model_id, seed=seed,
-        params=json.loads(json.dumps(params, default=str)), duration_ms=duration_ms,
+        params=json.loads(json.dumps(params, default=str)), duration_ms=round(duration_ms),
         run_id=cfg.run_id,
     )
     return manifest

@@ -12,7 +12,7 @@ from prefect.utilities.annotations import quote
 from pydantic import BaseModel, Field
 
 from adforge.brief import BriefRow
-from adforge.errors import TransientError
+from adforge.errors import StageError, TransientError
 from adforge.imageio import decode_png
 from adforge.stagecache import Manifest, RunConfig, load_blob
 
@@ -31,6 +31,13 @@ class ProductJob(BaseModel):
     @property
     def sku(self) -> str:
         return self.row.sku
+
+    def need(self, stage: str) -> Manifest:
+        """The manifest of an earlier stage (missing: the flow ran stages out of order)."""
+        manifest = getattr(self, stage)
+        if not isinstance(manifest, Manifest):
+            raise StageError(f"{self.sku}: stage '{stage}' has not run yet")
+        return manifest
 
 
 def retry_transient_only(task: Any, task_run: Any, state: Any) -> bool:

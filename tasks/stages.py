@@ -6,8 +6,6 @@ to measure what Prefect adds.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from prefect import task
 
@@ -17,6 +15,7 @@ from adforge.imageio import encode_png, load_image
 from adforge.imaging.composite import compose_layers, light_of, place_product, retouch_product
 from adforge.imaging.metrics import alpha_box
 from adforge.imaging.renditions import compose_rendition, fit_background
+from adforge.sources import read_source
 from adforge.specs import Box, LayoutSpec, PixelBox, rendition_spec
 from adforge.stagecache import Manifest, RunConfig, StageOutput, database, run_cached
 from adforge.storage import sha256_bytes
@@ -36,11 +35,13 @@ def _layer_png(array: np.ndarray) -> tuple[bytes, str]:
 
 
 def _read_photo(job: ProductJob) -> bytes:
-    path = Path(job.row.image)
-    if not path.is_file():
-        raise ImageInputError(f"{job.sku}: image {path} does not exist; fix the 'image' "
-                              "column or add the file", item=job.sku, field="image")
-    return path.read_bytes()
+    """The photo's bytes, from a local path or an s3:// URI (S3 faults are transient)."""
+    try:
+        return read_source(job.row.image)
+    except FileNotFoundError:
+        raise ImageInputError(f"{job.sku}: image {job.row.image} does not exist; fix the "
+                              "'image' column or add the file", item=job.sku,
+                              field="image") from None
 
 
 def _crop_to_alpha(rgba: np.ndarray, pad: int = 4) -> np.ndarray:
@@ -108,13 +109,13 @@ def background(cfg: RunConfig, job: ProductJob) -> ProductJob:
 @task(name="composite", task_run_name="composite-{job.row.sku}", **TASK_OPTIONS)
 def composite(cfg: RunConfig, job: ProductJob) -> ProductJob:
     """Retouch the product toward the backdrop's light and compose the layered master."""
-    assert job.cutout and job.background
+    cutout_made, background_made = job.need("cutout"), job.need("background")
     settings = cfg.composite
     light_x = cfg.brand.style(job.row.style).light
 
     def compute() -> StageOutput:
-        cutout = blob_image(cfg, job.cutout, "cutout")
-        backdrop = blob_image(cfg, job.background, "background")
+        cutout = blob_image(cfg, cutout_made, "cutout")
+        backdrop = blob_image(cfg, background_made, "background")
         retouched = retouch_product(cutout, light_of(backdrop), harmonise=settings.harmonise,
                                     max_delta_e=settings.max_delta_e,
                                     sharpen=settings.sharpen, contrast=settings.contrast)
@@ -131,7 +132,7 @@ def composite(cfg: RunConfig, job: ProductJob) -> ProductJob:
         )
 
     manifest = run_cached(cfg, stage="composite",
-                          inputs={"cutout": job.cutout.key, "background": job.background.key},
+                          inputs={"cutout": cutout_made.key, "background": background_made.key},
                           params=settings.model_dump() | {"light_x": light_x},
                           backend="imaging", compute=compute)
     return job.model_copy(update={"composite": manifest})
@@ -140,19 +141,19 @@ def composite(cfg: RunConfig, job: ProductJob) -> ProductJob:
 @task(name="layout", task_run_name="layout-{job.row.sku}", **TASK_OPTIONS)
 def layout(cfg: RunConfig, job: ProductJob) -> ProductJob:
     """Decide where the copy goes on the master, away from the product."""
-    assert job.composite
+    composite_made = job.need("composite")
     analyzer = stage_set(cfg.backends).layout
     size = cfg.composite.master_size
     safe = Box(x=0.05, y=0.05, w=0.9, h=0.9).to_pixels(size, size)
 
     def compute() -> StageOutput:
-        image = blob_image(cfg, job.composite, "composite")
-        box = PixelBox(*job.composite.meta["product_box"])
+        image = blob_image(cfg, composite_made, "composite")
+        box = PixelBox(*composite_made.meta["product_box"])
         spec = analyzer.analyze(image, box, job.row.copy, cfg.brand, safe)
         return StageOutput(meta={"layout": spec.model_dump(mode="json")})
 
     manifest = run_cached(cfg, stage="layout",
-                          inputs={"composite": job.composite.key,
+                          inputs={"composite": composite_made.key,
                                   "copy": job.row.copy.model_dump(),
                                   "brand": cfg.brand.model_dump(mode="json")},
                           params={"safe": list(safe)}, backend=analyzer.name, compute=compute)
@@ -162,19 +163,19 @@ def layout(cfg: RunConfig, job: ProductJob) -> ProductJob:
 @task(name="text", task_run_name="text-{job.row.sku}", **TASK_OPTIONS)
 def text(cfg: RunConfig, job: ProductJob) -> ProductJob:
     """Set the copy on the master exactly as the brief says."""
-    assert job.composite and job.layout
+    composite_made, layout_made = job.need("composite"), job.need("layout")
     renderer = stage_set(cfg.backends).text
-    spec = LayoutSpec.model_validate(job.layout.meta["layout"])
+    spec = LayoutSpec.model_validate(layout_made.meta["layout"])
 
     def compute() -> StageOutput:
-        image = blob_image(cfg, job.composite, "composite")
+        image = blob_image(cfg, composite_made, "composite")
         result = renderer.render(image, spec, job.row.copy, cfg.brand)
         return StageOutput(blobs={"master": _png(result.image)},
                            meta={"fonts": sorted({f.font for f in result.fits}),
                                  "ellipsized": any(f.ellipsized for f in result.fits)})
 
     manifest = run_cached(cfg, stage="text",
-                          inputs={"composite": job.composite.key, "layout": job.layout.key,
+                          inputs={"composite": composite_made.key, "layout": layout_made.key,
                                   "copy": job.row.copy.model_dump(),
                                   "brand": cfg.brand.model_dump(mode="json")},
                           params={"min_font_px": cfg.min_font_px}, backend=renderer.name,
@@ -186,22 +187,21 @@ def text(cfg: RunConfig, job: ProductJob) -> ProductJob:
 def renditions(cfg: RunConfig, job: ProductJob, platforms: list[str]) -> ProductJob:
     """Re-compose the master's layers at every platform's size. Runs no model: layout and
     type are the classic ones, and a neural backdrop is re-framed, not regenerated."""
-    assert job.composite and job.background
     made = {name: render_platform(cfg, job, name) for name in platforms}
     return job.model_copy(update={"renditions": job.renditions | made})
 
 
 def render_platform(cfg: RunConfig, job: ProductJob, platform: str) -> Manifest:
-    assert job.composite and job.background
+    composite_made, background_made = job.need("composite"), job.need("background")
     spec = rendition_spec(platform)
     analyzer, renderer = backend("layout", "classic"), backend("text", "typeset")
 
     def compute() -> StageOutput:
-        product = blob_image(cfg, job.composite, "product")
+        product = blob_image(cfg, composite_made, "product")
         backdrop = _backdrop_for(cfg, job, spec.width, spec.height)
         result = compose_rendition(
             spec, product, backdrop, placement=cfg.composite.placement,
-            light_x=job.composite.meta["light_x"], copy=job.row.copy, brand=cfg.brand,
+            light_x=composite_made.meta["light_x"], copy=job.row.copy, brand=cfg.brand,
             analyzer=analyzer, renderer=renderer)
         return StageOutput(blobs={"image": _png(result.image)},
                            meta={"width": spec.width, "height": spec.height,
@@ -209,8 +209,8 @@ def render_platform(cfg: RunConfig, job: ProductJob, platform: str) -> Manifest:
                                  "layout": result.layout.model_dump(mode="json")})
 
     return run_cached(cfg, stage="rendition",
-                      inputs={"composite": job.composite.key,
-                              "background": job.background.key,
+                      inputs={"composite": composite_made.key,
+                              "background": background_made.key,
                               "copy": job.row.copy.model_dump(),
                               "brand": cfg.brand.model_dump(mode="json")},
                       params={"spec": spec.model_dump(mode="json"),
@@ -221,9 +221,8 @@ def render_platform(cfg: RunConfig, job: ProductJob, platform: str) -> Manifest:
 def _backdrop_for(cfg: RunConfig, job: ProductJob, width: int, height: int) -> np.ndarray:
     """A cheap procedural backdrop is regenerated at the frame's size; anything else
     (a neural backdrop) is cover-scaled from the stored master, so no model runs."""
-    assert job.background
     generator = stage_set(cfg.backends).background
     if generator.name == "procedural":
         return generator.generate(background_request(cfg, job, width, height))
-    return fit_background(blob_image(cfg, job.background, "background"), width, height)
+    return fit_background(blob_image(cfg, job.need("background"), "background"), width, height)
 

@@ -190,8 +190,9 @@ def _coarse_estimates(image_rgb: np.ndarray, alpha: np.ndarray,
     a = cv2.merge([cv2.resize(alpha, small_size, interpolation=cv2.INTER_AREA)] * 3)
     reach = max(2, round(0.005 * max(height, width)))
     fg, bg = _blur_fusion(image, a, image, image, reach)
-    return tuple(cv2.resize(x, (width, height), interpolation=cv2.INTER_LINEAR)[window]
-                 for x in (fg, bg))
+    fg_full, bg_full = (cv2.resize(x, (width, height), interpolation=cv2.INTER_LINEAR)[window]
+                        for x in (fg, bg))
+    return fg_full, bg_full
 
 
 def _blur_fusion(image: np.ndarray, a: np.ndarray, fg: np.ndarray, bg: np.ndarray,

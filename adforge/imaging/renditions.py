@@ -19,6 +19,7 @@ import numpy as np
 
 from adforge.brandkit import BrandKit
 from adforge.imaging.composite import Layers, compose_layers, place_product
+from adforge.imaging.logo import load_logo, logo_box, paste_logo
 from adforge.imaging.metrics import overlap_fraction, text_contrast
 from adforge.specs import AdCopy, LayoutSpec, PixelBox, Placement, RenditionSpec
 
@@ -60,8 +61,20 @@ def compose_rendition(
     # 5. Set the type and measure the result
     text = renderer.render(flat, layout, copy, brand)
     quality = rendition_quality(spec, layers.product_box, layout, text.backing, text.fits)
-    return Rendition(spec=spec, image=text.image, layers=layers, layout=layout,
+    # 6. The brand's logo, in a free corner of the safe area
+    image = _with_logo(text.image, brand, safe, [layers.product_box, *(f.box for f in text.fits)])
+    return Rendition(spec=spec, image=image, layers=layers, layout=layout,
                      fits=text.fits, quality=quality)
+
+
+def _with_logo(image: np.ndarray, brand: BrandKit, safe: PixelBox,
+               avoid: list[PixelBox]) -> np.ndarray:
+    if brand.logo is None:
+        return image
+    logo = load_logo(brand.logo)
+    frame = PixelBox(0, 0, image.shape[1], image.shape[0])
+    box = logo_box(logo.shape[:2], frame, safe, avoid)
+    return image if box is None else paste_logo(image, logo, box)
 
 
 def fit_background(background: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -185,3 +185,21 @@ def test_s3_image_stays_a_uri_through_json(tmp_path: Path) -> None:
     row = load_brief(write_brief(rows, tmp_path / "b.parquet")).rows[0]
     assert row.image == "s3://brand-assets/photos/mug.png"
     assert BriefRow.model_validate_json(row.model_dump_json()) == row
+
+
+def test_lenient_loading_keeps_valid_rows_and_returns_every_row_error(photo_dir: Path) -> None:
+    from adforge.brief import load_brief_lenient
+
+    rows = [
+        {"sku": "OK-1", "image": "photos/mug.png", "headline": "Fine"},
+        {"sku": "OK-1", "image": "photos/mug.png", "headline": "Duplicate"},
+        {"sku": "a/b", "image": "photos/mug.png", "headline": "Unsafe"},
+        {"sku": "OK-2", "image": "photos/nope.png", "headline": "Missing photo"},
+        {"sku": "OK-3", "image": "photos/mug.png", "headline": "Also fine"},
+    ]
+    brief_path = photo_dir / "brief.csv"
+    write_brief(rows, brief_path)
+    brief, errors = load_brief_lenient(brief_path)
+    assert [row.sku for row in brief.rows] == ["OK-1", "OK-3"]
+    assert [(e.row, e.column) for e in errors] == [(3, "sku"), (4, "sku"), (5, "image")]
+    assert errors[2].item == "OK-2" and errors[0].item == "row-3"
