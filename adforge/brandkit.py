@@ -26,6 +26,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from adforge.errors import BrandKitError
+from adforge.sources import is_s3_uri, join_source, local_copy, read_source
 from adforge.specs import check_hex_color
 
 
@@ -127,13 +128,41 @@ def default_brand_kit() -> BrandKit:
 
 
 def load_brand_kit(path: str | Path) -> BrandKit:
-    """Load and validate a brand kit YAML; relative paths resolve beside the file."""
+    """Load and validate a brand kit YAML; relative paths resolve beside the file.
+
+    An s3:// kit is read from S3; its relative font and logo files are downloaded into
+    `<ADFORGE_HOME>/cache/inputs/` (fonts need a local file)."""
+    if is_s3_uri(path):
+        return _load_s3_brand_kit(str(path))
     path = Path(path)
     if not path.is_file():
         raise BrandKitError(f"brand kit {path} does not exist; pass the path of a YAML file",
                             item=str(path), field="path")
+    return _resolve_paths(_parse_kit(path.read_text(encoding="utf-8"), str(path)), path.parent)
+
+
+def _load_s3_brand_kit(uri: str) -> BrandKit:
+    from adforge.settings import Settings
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = read_source(uri).decode("utf-8")
+    except FileNotFoundError as exc:
+        raise BrandKitError(f"brand kit {uri} does not exist; check the S3 URI",
+                            item=uri, field="path") from exc
+    kit = _parse_kit(text, uri)
+    cache = Settings().home / "cache" / "inputs"
+    for ref in (kit.fonts.headline, kit.fonts.body, kit.fonts.cta):
+        if ref.path is not None and not ref.path.is_absolute():
+            ref.path = local_copy(str(join_source(uri, ref.path.as_posix())), cache)
+    if kit.logo is not None and not kit.logo.is_absolute():
+        kit.logo = local_copy(str(join_source(uri, kit.logo.as_posix())), cache)
+    return kit
+
+
+def _parse_kit(text: str, path: str) -> BrandKit:
+    """Validate the YAML text of a kit; errors name the kit and the field."""
+    try:
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise BrandKitError(f"brand kit {path} is not valid YAML: {exc}", item=str(path)) from exc
     if not isinstance(data, dict):
@@ -145,7 +174,7 @@ def load_brand_kit(path: str | Path) -> BrandKit:
         field = ".".join(str(p) for p in first["loc"])
         raise BrandKitError(f"brand kit {path}, field '{field}': {first['msg']}",
                             item=str(path), field=field) from exc
-    return _resolve_paths(kit, path.parent)
+    return kit
 
 
 def _resolve_paths(kit: BrandKit, base: Path) -> BrandKit:

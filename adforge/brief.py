@@ -27,6 +27,7 @@ import pandas as pd
 from pydantic import BaseModel, Field, field_validator
 
 from adforge.errors import BriefError, RowError
+from adforge.sources import is_s3_uri, read_source, source_exists, source_suffix
 from adforge.specs import PRESETS, AdCopy, rendition_spec
 
 REQUIRED_COLUMNS = ("sku", "image", "headline")
@@ -93,7 +94,7 @@ def default_seed(sku: str) -> int:
 
 
 def load_brief(
-    path: Path, *, brand_styles: set[str] | None = None, check_images: bool = True
+    path: Path | str, *, brand_styles: set[str] | None = None, check_images: bool = True
 ) -> Brief:
     """Read and validate a brief; raise one BriefError listing every problem found."""
     brief, errors = load_brief_lenient(path, brand_styles=brand_styles,
@@ -104,26 +105,28 @@ def load_brief(
 
 
 def load_brief_lenient(
-    path: Path, *, brand_styles: set[str] | None = None, check_images: bool = True
+    path: Path | str, *, brand_styles: set[str] | None = None, check_images: bool = True
 ) -> tuple[Brief, list[RowError]]:
     """The brief's valid rows, and every row problem (each naming its row and column).
 
     Problems with the file as a whole (unreadable, a required column missing, no rows)
     raise BriefError: then no row can be trusted.
     """
-    path = Path(path)
     source = str(path)
-    # 1. Read the file into a table of text cells
+    # 1. Read the file (local or s3://) into a table of text cells
     data = _read_file_bytes(path, source)
-    table = _read_table(data, path.suffix.lower(), source)
+    table = _read_table(data, source_suffix(path), source)
     # 2. Normalise the header and check the required columns
     table = table.rename(columns=_canonical_columns(table.columns))
     missing = _missing_column_errors(table.columns)
     if missing:
         raise BriefError(source, sorted(missing, key=lambda e: e.column))
     # 3. Check every row, then SKUs across rows
-    context = _RowContext(base_dir=path.parent.resolve(), brand_styles=brand_styles,
-                          check_images=check_images, columns=set(table.columns))
+    s3_folder = source.rsplit("/", 1)[0] if is_s3_uri(path) else None
+    base_dir = Path.cwd() if s3_folder else Path(path).parent.resolve()
+    context = _RowContext(base_dir=base_dir, brand_styles=brand_styles,
+                          check_images=check_images, columns=set(table.columns),
+                          s3_folder=s3_folder)
     rows: list[BriefRow] = []
     errors: list[RowError] = []
     for number, cells in _data_rows(table):
@@ -154,14 +157,17 @@ def _supported() -> str:
     return ", ".join(f"{ext} ({kind})" for ext, kind in FORMATS.items())
 
 
-def _read_file_bytes(path: Path, source: str) -> bytes:
-    if path.suffix.lower() not in FORMATS:
-        raise _file_error(source, f"'{path.suffix or '(no extension)'}' is not a supported "
+def _read_file_bytes(path: Path | str, source: str) -> bytes:
+    suffix = source_suffix(path)
+    if suffix not in FORMATS:
+        raise _file_error(source, f"'{suffix or '(no extension)'}' is not a supported "
                                   f"brief format; save it as one of: {_supported()}")
-    if not path.is_file():
+    if not source_exists(path):
         raise _file_error(source, "the brief file does not exist; check the path")
     try:
-        return path.read_bytes()
+        return read_source(path)
+    except FileNotFoundError as exc:
+        raise _file_error(source, "the brief file does not exist; check the path") from exc
     except OSError as exc:
         raise _file_error(source, f"the brief file cannot be read ({exc.strerror}); "
                                   "check its permissions") from exc
@@ -261,6 +267,7 @@ class _RowContext:
     brand_styles: set[str] | None
     check_images: bool
     columns: set[str]
+    s3_folder: str | None = None  # a brief read from S3: relative images live beside it
 
 
 def _check_row(
@@ -322,6 +329,8 @@ def _resolve_image(value: str, context: _RowContext) -> tuple[Path | str, str | 
             return value, None
         return value, (f"image '{value}' is not a usable URI; write s3://bucket/key "
                        "(bucket in lower case) or a local file path")
+    if context.s3_folder is not None and not value.startswith("/"):
+        return f"{context.s3_folder}/{value}", None
     path = Path(value).expanduser()
     resolved = (path if path.is_absolute() else context.base_dir / path).resolve()
     if context.check_images and not resolved.is_file():

@@ -12,12 +12,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from adforge import progress
+from adforge.cli_service import register as register_service_commands
 from adforge.prefect_env import configure_prefect_environment, uses_local_server
-from adforge.settings import Settings
+from adforge.settings import Settings, load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="AdForge: product photos + a brand kit -> platform-ready ads.")
 console = Console()
+register_service_commands(app)  # serve, deploy, server up|down|status
 
 PlatformsOpt = Annotated[str | None, typer.Option(
     "--platforms", help="comma-separated presets or WxH sizes (default: all six)")]
@@ -38,7 +40,7 @@ def _run_flow(**params: Any) -> dict[str, Any]:
 
     from flows.brand_content import brand_content
 
-    workers = ThreadPoolTaskRunner(max_workers=Settings().workers)
+    workers: Any = ThreadPoolTaskRunner(max_workers=Settings().workers)
 
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[note]}"),
                TimeElapsedColumn())
@@ -61,22 +63,26 @@ def _print_result(result: dict[str, Any]) -> None:
     console.print(f"[{style}]run {result['run_id']}: {result['status']}[/{style}] - "
                   f"{result['products']} products published to {result['out_dir']}")
     console.print(f"report: {result['report']}")
+    if result.get("report_url"):
+        console.print(f"report in S3 (presigned link): {result['report_url']}", soft_wrap=True)
     for sku, reason in result["failed"].items():
         console.print(f"[red]failed {sku}[/red]: {reason}")
 
 
 @app.command()
 def run(
-    brief: Annotated[Path, typer.Argument(help="CSV, XLSX, Parquet or JSON Lines brief")],
-    brand: Annotated[Path | None, typer.Option(help="brand kit YAML")] = None,
+    brief: Annotated[str, typer.Argument(
+        help="CSV, XLSX, Parquet or JSON Lines brief: a path or an s3://bucket/key URI")],
+    brand: Annotated[str | None, typer.Option(help="brand kit YAML: path or s3:// URI")] = None,
     profile: Annotated[str | None, typer.Option(help="classic (default)")] = None,
     platforms: PlatformsOpt = None,
     out: Annotated[Path | None, typer.Option("--out", help="output folder")] = None,
     db: DbOpt = None,
-    store: Annotated[str | None, typer.Option(help="asset store folder")] = None,
+    store: Annotated[str | None, typer.Option(
+        help="asset store: a folder or s3://bucket/prefix")] = None,
 ) -> None:
     """Render every product of BRIEF for every platform."""
-    result = _run_flow(brief=str(brief), brand=str(brand) if brand else None, profile=profile,
+    result = _run_flow(brief=brief, brand=brand, profile=profile,
                        platforms=_split(platforms), out_dir=str(out) if out else None,
                        db_url=db, store=store)
     _print_result(result)
@@ -100,6 +106,8 @@ def demo(
                        out_dir=str(out) if out else None, db_url=db)
     _print_result(result)
     console.print(f"contact sheet: {result['contact_sheet']}")
+    if result["status"] == "failed":
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -112,7 +120,7 @@ def report(
     from adforge.db import open_database
     from adforge.db import repository as repo
 
-    database = open_database(Settings(**({"db_url": db} if db else {})).database_url())
+    database = open_database(load_settings(db_url=db).database_url())
     run_id = run_id or repo.latest_run_id(database)
     if run_id is None:
         console.print("[red]no runs yet[/red]: run `adforge demo` or `adforge run BRIEF`")
@@ -148,15 +156,15 @@ def cutout(
     """Cut the product out of one photo and write an RGBA PNG."""
     from adforge.errors import AdForgeError
     from adforge.imageio import load_image, save_png
-    from models.registry import stage_set
+    from models.registry import backend
 
-    settings = Settings(**({"profile": profile} if profile else {}))
+    settings = load_settings(profile=profile)
     try:
         loaded = load_image(image, **settings.images.model_dump())
     except AdForgeError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from error
-    result = stage_set(settings.stage_backends()).segmenter.segment(loaded.rgb)
+    result = backend("segment", settings.stage_backends().segment).segment(loaded.rgb)
     save_png(result.rgba, output)
     for warning in result.warnings:
         console.print(f"[yellow]warning[/yellow]: {warning}")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import html
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 
-def _thumb_src(uri: str, out_dir: Path) -> str:
+def _thumb_src(uri: str, out_dir: Path, link: Callable[[str], str] | None = None) -> str:
+    if link is not None and uri.startswith("s3://"):
+        return link(uri)  # a presigned https link to the object
     path = Path(uri.removeprefix("file://"))
     try:
         return os.path.relpath(path, out_dir)
@@ -16,12 +19,16 @@ def _thumb_src(uri: str, out_dir: Path) -> str:
         return uri
 
 
-def render_html(summary: dict[str, Any], out_dir: Path) -> str:
-    """A self-contained page: status, per-product thumbnails, metrics and errors."""
+def render_html(summary: dict[str, Any], out_dir: Path, link: Callable[[str], str] | None = None,
+                sheet_src: str = "contact_sheet.png") -> str:
+    """A self-contained page: status, per-product thumbnails, metrics and errors.
+
+    `link` turns an s3:// rendition URI into an https link (presigned); `sheet_src` is the
+    contact sheet's address relative to the page (or a presigned link)."""
     rows = []
     for product in summary["products"]:
         thumbs = "".join(
-            f'<figure><img src="{html.escape(_thumb_src(r["uri"], out_dir))}" loading="lazy">'
+            f'<figure><img src="{html.escape(_thumb_src(r["uri"], out_dir, link))}" loading="lazy">'
             f'<figcaption>{html.escape(r["platform"])} {r["width"]}x{r["height"]}</figcaption>'
             "</figure>"
             for r in product["renditions"]
@@ -41,9 +48,9 @@ def render_html(summary: dict[str, Any], out_dir: Path) -> str:
     head = (f"<h1>AdForge run {html.escape(summary['run_id'])}</h1><p>status "
             f"<b>{html.escape(summary['status'])}</b> · profile {html.escape(summary['profile'])}"
             f" · brief {html.escape(summary['brief'])}</p>"
-            '<p><img class=sheet src="contact_sheet.png" alt="contact sheet"></p>')
-    return f"<!doctype html><meta charset=utf-8><title>AdForge report</title><style>{_CSS}</style>" \
-           f"{head}{''.join(rows)}"
+            f'<p><img class=sheet src="{html.escape(sheet_src)}" alt="contact sheet"></p>')
+    page = "<!doctype html><meta charset=utf-8><title>AdForge report</title>"
+    return f"{page}<style>{_CSS}</style>{head}{''.join(rows)}"
 
 
 def _quality_line(quality: dict[str, dict[str, Any]]) -> str:

@@ -7,7 +7,7 @@ A profile picks a backend per stage; `ADFORGE_BACKENDS__SEGMENT=...` overrides o
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -130,3 +130,9 @@ class Settings(BaseSettings):
 
     def store_spec(self) -> str:
         return self.store or str(self.home / "assets")
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and `.env`, with the given non-None values on top."""
+    given: dict[str, Any] = {name: value for name, value in overrides.items() if value is not None}
+    return Settings(**given)

@@ -166,7 +166,7 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(8)}{TEMP_SUFFIX}")
+    temp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(8)}{TEMP_SUFFIX}")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -321,15 +321,17 @@ class LocalStore(AssetStore):
 
 
 def open_store(spec: str | Path) -> AssetStore:
-    """The store named by a setting: a folder path, a `file://` URI, or (later) `s3://`."""
+    """The store named by a setting: a folder path, a `file://` URI, or `s3://bucket/prefix`
+    (an `adforge.storage_s3.S3Store`, configured by the `ADFORGE_S3__*` settings)."""
     if isinstance(spec, Path):
         return LocalStore(spec)
     parsed = urlparse(spec)
     if parsed.scheme == "s3":
-        raise StoreNotAvailableError(
-            f"asset store {spec}: the S3 store arrives in a later release; "
-            "use a local folder, e.g. .adforge/assets"
-        )
+        from adforge.settings import Settings
+        from adforge.storage_s3 import S3Store
+
+        settings = Settings()
+        return S3Store.from_uri(spec, settings.s3, spool_root=settings.home / "spool")
     if parsed.scheme == "file":
         return LocalStore(unquote(parsed.path))
     if "://" in spec:

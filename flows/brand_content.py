@@ -7,18 +7,13 @@ fails the others: it is recorded in the errors table and the run ends by listing
 
 from __future__ import annotations
 
-import base64
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import cv2
 from prefect import flow, get_run_logger, runtime, unmapped
 from prefect.artifacts import (
-    create_image_artifact,
     create_progress_artifact,
-    create_table_artifact,
     update_progress_artifact,
 )
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -27,11 +22,13 @@ from adforge import progress
 from adforge.brandkit import BrandKit, default_brand_kit, load_brand_kit
 from adforge.brief import Brief, load_brief_lenient
 from adforge.db import repository as repo
-from adforge.errors import InputError, RowError
-from adforge.settings import Settings
+from adforge.errors import RowError
+from adforge.settings import Settings, load_settings
 from adforge.stagecache import RunConfig, database
 from flows import scale
+from flows.artifacts import publish_run_artifacts
 from flows.notify import notify_on_completion, notify_on_failure
+from flows.resilience import failure_kind, recover_before_run, upload_report
 from models.registry import stage_set
 from tasks import publish, stages
 from tasks.common import ProductJob, over_products
@@ -57,11 +54,11 @@ def brand_content(
     `skus` limits the run to those rows (a chunk of a larger brief, see flows/scale.py)."""
     logger = get_run_logger()
     # 1. Settings and brand kit
-    settings = _settings(profile=profile, out_dir=out_dir, db_url=db_url, store=store)
+    settings = load_settings(profile=profile, out_dir=out_dir, db_url=db_url, store=store)
     kit = load_brand_kit(brand) if brand else default_brand_kit()
     chosen = platforms or settings.platforms
     # 2. Validate the brief: all row errors at once; valid rows go on
-    parsed, row_errors = load_brief_lenient(Path(brief), brand_styles=kit.style_names())
+    parsed, row_errors = load_brief_lenient(brief, brand_styles=kit.style_names())
     if skus is not None:  # a chunk: only its rows; the parent reported the row errors
         parsed, row_errors = _only(parsed, skus), []
     elif scale.wants_chunks(settings, len(parsed.rows)):  # a large brief: chunk runs
@@ -78,7 +75,8 @@ def brand_content(
     tracker = _Progress(len(STAGES) + 2, len(jobs))
     # 4. The stages, stage-major
     for name, stage in STAGES:
-        jobs = _run_stage(cfg, name, stage.map(*over_products(cfg, jobs)), jobs, failed)
+        with scale.gpu_slot(settings, _model_of(cfg, name)):  # model stages: per-host slot
+            jobs = _run_stage(cfg, name, stage.map(*over_products(cfg, jobs)), jobs, failed)
         tracker.step(name, len(jobs))
     # 5. Renditions: re-composed per platform from the layers
     futures = stages.renditions.map(*over_products(cfg, jobs), unmapped(chosen))
@@ -92,17 +90,27 @@ def brand_content(
     repo.finish_run(database(cfg.db_url), cfg.run_id, status,
                     n_products=len(published) + len(failed), n_failed=len(failed))
     report = publish.write_report(cfg)
-    _artifacts(cfg, sheet)
+    report_url = upload_report(cfg)
+    publish_run_artifacts(cfg, sheet, jobs)
     # 7. The run ends by listing what failed
     for sku, reason in failed.items():
         logger.warning("FAILED %s: %s", sku, reason)
     return {"run_id": cfg.run_id, "status": status, "out_dir": str(publish.run_folder(cfg)),
-            "report": str(report), "contact_sheet": str(sheet) if sheet else None,
+            "report": str(report), "report_url": report_url,
+            "contact_sheet": str(sheet) if sheet else None,
             "products": len(published), "failed": failed}
 
 
-def _settings(**overrides: Any) -> Settings:
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+def _only(parsed: Brief, skus: list[str]) -> Brief:
+    wanted = set(skus)
+    return parsed.model_copy(update={"rows": [r for r in parsed.rows if r.sku in wanted]})
+
+
+def _model_of(cfg: RunConfig, stage: str) -> object | None:
+    """The backend that runs a model in `stage` (None for pure imaging stages)."""
+    backends = stage_set(cfg.backends)
+    return {"segment": backends.segmenter, "background": backends.background,
+            "layout": backends.layout, "text": backends.text}.get(stage)
 
 
 def open_run(settings: Settings, kit: BrandKit, parsed: Brief, brief: str) -> RunConfig:
@@ -118,6 +126,7 @@ def open_run(settings: Settings, kit: BrandKit, parsed: Brief, brief: str) -> Ru
     for row in parsed.rows:
         repo.upsert_product(db, run_id=run_id, sku=row.sku, name=row.name,
                             source_uri=str(row.image))
+    recover_before_run(cfg)  # sweep a killed run's temp files; upload a spool left behind
     publish.save_config(cfg)
     return cfg
 
@@ -147,10 +156,10 @@ def _run_stage(cfg: RunConfig, name: str, futures: Any, jobs: list[ProductJob],
 
 def _record_failure(cfg: RunConfig, sku: str, stage: str, error: BaseException) -> None:
     db = database(cfg.db_url)
-    kind = "input" if isinstance(error, InputError) else "stage"
+    kind, status = failure_kind(error)
     field = getattr(error, "field", None) or None
     repo.record_error(db, cfg.run_id, sku, stage, kind, str(error), field=field)
-    repo.set_product_status(db, cfg.run_id, sku, "failed")
+    repo.set_product_status(db, cfg.run_id, sku, status)
 
 
 def _publish(cfg: RunConfig, jobs: list[ProductJob],
@@ -179,22 +188,3 @@ class _Progress:
         self.done += 1
         update_progress_artifact(self.artifact_id, progress=100.0 * self.done / self.steps)
         progress.emit(stage, self.done, self.steps, f"{alive}/{self.products} products")
-
-
-def _artifacts(cfg: RunConfig, sheet: Path | None) -> None:
-    summary = repo.run_summary(database(cfg.db_url), cfg.run_id)
-    table = [{"sku": p["sku"], "status": p["status"], "renditions": len(p["renditions"]),
-              "errors": "; ".join(e["message"][:120] for e in p["errors"])}
-             for p in summary["products"]]
-    create_table_artifact(table, key="campaign-summary", description=f"run {cfg.run_id}")
-    if sheet is not None:
-        create_image_artifact(image_url=_data_url(sheet), key="contact-sheet",
-                              description=f"contact sheet of run {cfg.run_id}")
-
-
-def _data_url(path: Path, max_side: int = 1400) -> str:
-    image = cv2.imread(str(path))
-    scale = min(1.0, max_side / max(image.shape[:2]))
-    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    ok, jpeg = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 80])
-    return "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode()

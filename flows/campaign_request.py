@@ -73,7 +73,7 @@ def skus_in_language(brief_uri: str, language: Language) -> list[str] | None:
             if row.copy.language.split("-")[0] == language.value]
 
 
-@flow(name="brand-content-manual", log_prints=True,
+@flow(name="brand-content", log_prints=True,
       on_completion=[notify_on_completion], on_failure=[notify_on_failure])
 def brand_content_manual(request: CampaignRequest) -> dict[str, Any]:
     """Run the campaign that `request` describes; artifacts appear on this run's page."""

@@ -12,7 +12,7 @@ from prefect import flow, get_run_logger, unmapped
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from adforge.db import repository as repo
-from adforge.settings import Settings
+from adforge.settings import load_settings
 from adforge.specs import rendition_spec
 from adforge.stagecache import database
 from tasks import publish, stages
@@ -30,7 +30,7 @@ def renditions(
     """Add `platforms` to run `run_id` (default: the latest run, of `brand` if given)."""
     logger = get_run_logger()
     # 1. Find the run and the products it finished
-    settings = Settings(**{k: v for k, v in {"db_url": db_url, "store": store}.items() if v})
+    settings = load_settings(db_url=db_url, store=store)
     db = database(settings.database_url())
     for name in platforms:
         rendition_spec(name)  # fail early on an unknown platform, naming it

@@ -52,7 +52,8 @@ def gpu_slot(settings: Settings, backend: object | None) -> Iterator[None]:
     """Hold this host's GPU concurrency slot while a model-running stage works
     (`backend` None: the stage runs no model)."""
     mode = settings.scale.gpu_slot
-    if backend is None or mode == "never" or (mode == "auto" and not getattr(backend, "needs_gpu", False)):
+    needs_gpu = bool(getattr(backend, "needs_gpu", False))
+    if backend is None or mode == "never" or (mode == "auto" and not needs_gpu):
         yield
         return
     name = gpu_slot_name()

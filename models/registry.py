@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from adforge.settings import StageBackends
 from models.contracts import BackgroundGenerator, LayoutAnalyzer, Segmenter, TextRenderer
@@ -40,10 +42,34 @@ def _procedural_background() -> BackgroundGenerator:
     return ProceduralBackground()
 
 
+def _flux_background() -> BackgroundGenerator:
+    from adforge.settings import Settings
+    from models.neural.flux import FluxBackground
+
+    models = Settings().models
+    chosen = models.flux
+    return FluxBackground(chosen.source, variant=chosen.variant, steps=chosen.steps,
+                          guidance=chosen.guidance, true_cfg_scale=chosen.true_cfg_scale,
+                          template=chosen.template, batch_size=chosen.batch_size,
+                          device=models.device)
+
+
 def _classic_layout() -> LayoutAnalyzer:
     from models.classic.layout import ClassicLayoutAnalyzer
 
     return ClassicLayoutAnalyzer()
+
+
+def _qwen2vl_layout() -> LayoutAnalyzer:
+    from adforge.settings import Settings
+    from models.neural.qwen2vl_layout import Qwen2VLLayoutAnalyzer
+
+    models = Settings().models
+    chosen = models.qwen2vl
+    return Qwen2VLLayoutAnalyzer(chosen.source, min_pixels=chosen.min_pixels,
+                                 max_pixels=chosen.max_pixels,
+                                 max_new_tokens=chosen.max_new_tokens, retries=chosen.retries,
+                                 device=models.device, fallback=_classic_layout())
 
 
 def _typeset_text() -> TextRenderer:
@@ -52,10 +78,10 @@ def _typeset_text() -> TextRenderer:
     return TypesetRenderer()
 
 
-FACTORIES = {
+FACTORIES: dict[str, dict[str, Callable[[], Any]]] = {
     "segment": {"classic": _classic_segmenter, "birefnet": _birefnet_segmenter},
-    "background": {"procedural": _procedural_background},
-    "layout": {"classic": _classic_layout},
+    "background": {"procedural": _procedural_background, "flux": _flux_background},
+    "layout": {"classic": _classic_layout, "qwen2-vl": _qwen2vl_layout},
     "text": {"typeset": _typeset_text},
 }
 

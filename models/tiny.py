@@ -11,7 +11,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-TINY_DIRS = {"birefnet": "tiny-birefnet", "flux": "tiny-flux"}
+TINY_DIRS = {"birefnet": "tiny-birefnet", "flux": "tiny-flux", "qwen2vl": "tiny-qwen2vl",
+             "qwen_image_edit": "tiny-qwen-image-edit-2509"}
 
 
 def make_tiny_birefnet(directory: Path, *, seed: int = 0) -> Path:
@@ -93,7 +94,20 @@ def make_tiny_flux(directory: Path, *, seed: int = 0) -> Path:
 
 
 ALPHABET = "abcdefghijklmnopqrstuvwxyz,.-"
-BUILDERS = {"birefnet": make_tiny_birefnet, "flux": make_tiny_flux}
+def make_tiny_qwen2vl(directory: Path, *, seed: int = 0) -> Path:
+    from models.tiny_qwen import make_tiny_qwen2vl as build
+
+    return build(directory, seed=seed)
+
+
+def make_tiny_qwen_image_edit(directory: Path, *, seed: int = 0) -> Path:
+    from models.tiny_qwen import make_tiny_qwen_image_edit as build
+
+    return build(directory, seed=seed)
+
+
+BUILDERS = {"birefnet": make_tiny_birefnet, "flux": make_tiny_flux,
+            "qwen2vl": make_tiny_qwen2vl, "qwen_image_edit": make_tiny_qwen_image_edit}
 
 
 def make_tiny(root: Path, models: tuple[str, ...] = tuple(BUILDERS)) -> dict[str, Path]:

@@ -22,6 +22,8 @@ apt_install() {
 # Fonts: Korean, Chinese and Japanese glyphs (Noto CJK), Latin (DejaVu), and fontconfig.
 if command -v dpkg >/dev/null 2>&1; then
   apt_install fontconfig fonts-noto-cjk fonts-dejavu-core
+  # Headless Chromium: the service tests look at the Prefect UI (run form, artifacts).
+  if [ "$what" = "test" ]; then apt_install chromium; fi
 fi
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv

@@ -7,10 +7,18 @@ from pathlib import Path
 
 from prefect import task
 
+from adforge import publishing
 from adforge.db import repository as repo
 from adforge.imageio import decode_png, encode_png
 from adforge.imaging.contact_sheet import contact_sheet
 from adforge.imaging.renditions import passes
+from adforge.publishing import (
+    is_s3,
+    presigner,
+    rendition_uri,
+    upload_contact_sheet,
+    upload_pending,
+)
 from adforge.report import render_html
 from adforge.stagecache import RunConfig, database, load_blob, store
 from adforge.storage import write_file_atomic
@@ -41,9 +49,13 @@ def publish_product(cfg: RunConfig, job: ProductJob) -> dict[str, str]:
         path = (folder / f"{platform}.png").resolve()
         write_file_atomic(path, load_blob(cfg, manifest.blobs["image"]))
         uris[platform] = str(path)
+    assets = store(cfg.store)
+    upload_pending(assets)  # S3: no row points at an object before it is uploaded
+    for platform, manifest in job.renditions.items():
+        uri = rendition_uri(assets, Path(uris[platform]), manifest.blobs["image"])
         repo.record_rendition(db, run_id=cfg.run_id, sku=job.sku, platform=platform,
                               width=manifest.meta["width"], height=manifest.meta["height"],
-                              uri=str(path), asset_key=manifest.key)
+                              uri=uri, asset_key=manifest.key)
         checks = {metric: (value, passes(metric, value))
                   for metric, value in manifest.meta["quality"].items()}
         repo.record_qualities(db, run_id=cfg.run_id, sku=job.sku, subject=platform,
@@ -101,3 +113,17 @@ def write_report(cfg: RunConfig) -> Path:
     path = folder / "report.html"
     write_file_atomic(path, render_html(summary, folder).encode())
     return path
+
+
+def upload_report(cfg: RunConfig) -> str | None:
+    """S3 store: `runs/<run>/report.html` with presigned image links; its presigned link.
+
+    None for a local store. Raises TransientError while S3 is unreachable."""
+    assets = store(cfg.store)
+    if not is_s3(assets):
+        return None
+    summary = repo.run_summary(database(cfg.db_url), cfg.run_id)
+    folder = run_folder(cfg)
+    sheet = upload_contact_sheet(assets, cfg.run_id, folder / "contact_sheet.png")
+    page = render_html(summary, folder, link=presigner(assets), sheet_src=sheet)
+    return publishing.upload_report(assets, cfg.run_id, page.encode())

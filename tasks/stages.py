@@ -20,7 +20,7 @@ from adforge.specs import Box, LayoutSpec, PixelBox, rendition_spec
 from adforge.stagecache import Manifest, RunConfig, StageOutput, database, run_cached
 from adforge.storage import sha256_bytes
 from models.contracts import BackgroundRequest
-from models.registry import backend, stage_set
+from models.registry import backend
 from tasks.common import TASK_OPTIONS, ProductJob, blob_image
 
 
@@ -59,7 +59,7 @@ def _crop_to_alpha(rgba: np.ndarray, pad: int = 4) -> np.ndarray:
 def segment(cfg: RunConfig, job: ProductJob) -> ProductJob:
     """Cut the product out of its photo (a photo that already has alpha is used as is)."""
     data = _read_photo(job)
-    segmenter = stage_set(cfg.backends).segmenter
+    segmenter = backend("segment", cfg.backends.segment)
 
     def compute() -> StageOutput:
         loaded = load_image(data, name=f"{job.sku} ({job.row.image})",
@@ -94,7 +94,7 @@ def background_request(cfg: RunConfig, job: ProductJob, width: int,
 @task(name="background", task_run_name="background-{job.row.sku}", **TASK_OPTIONS)
 def background(cfg: RunConfig, job: ProductJob) -> ProductJob:
     """Make the master background (square, `composite.master_size`)."""
-    generator = stage_set(cfg.backends).background
+    generator = backend("background", cfg.backends.background)
     size = cfg.composite.master_size
     request = background_request(cfg, job, size, size)
     manifest = run_cached(
@@ -142,7 +142,7 @@ def composite(cfg: RunConfig, job: ProductJob) -> ProductJob:
 def layout(cfg: RunConfig, job: ProductJob) -> ProductJob:
     """Decide where the copy goes on the master, away from the product."""
     composite_made = job.need("composite")
-    analyzer = stage_set(cfg.backends).layout
+    analyzer = backend("layout", cfg.backends.layout)
     size = cfg.composite.master_size
     safe = Box(x=0.05, y=0.05, w=0.9, h=0.9).to_pixels(size, size)
 
@@ -164,7 +164,7 @@ def layout(cfg: RunConfig, job: ProductJob) -> ProductJob:
 def text(cfg: RunConfig, job: ProductJob) -> ProductJob:
     """Set the copy on the master exactly as the brief says."""
     composite_made, layout_made = job.need("composite"), job.need("layout")
-    renderer = stage_set(cfg.backends).text
+    renderer = backend("text", cfg.backends.text)
     spec = LayoutSpec.model_validate(layout_made.meta["layout"])
 
     def compute() -> StageOutput:
@@ -221,7 +221,7 @@ def render_platform(cfg: RunConfig, job: ProductJob, platform: str) -> Manifest:
 def _backdrop_for(cfg: RunConfig, job: ProductJob, width: int, height: int) -> np.ndarray:
     """A cheap procedural backdrop is regenerated at the frame's size; anything else
     (a neural backdrop) is cover-scaled from the stored master, so no model runs."""
-    generator = stage_set(cfg.backends).background
+    generator = backend("background", cfg.backends.background)
     if generator.name == "procedural":
         return generator.generate(background_request(cfg, job, width, height))
     return fit_background(blob_image(cfg, job.need("background"), "background"), width, height)

@@ -19,6 +19,7 @@ serialisation failure) leave `session()` as `adforge.errors.TransientError`.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,7 +46,9 @@ SQLITE_PRAGMAS = (
     "foreign_keys=ON",
 )
 # OperationalError texts that no retry will cure (SQLite reports these as operational).
-PERMANENT_MARKERS = ("no such ", "syntax error", "already exists", "has no column", "malformed")
+PERMANENT_MARKERS = ("no such ", "syntax error", "already exists", "has no column", "malformed",
+                     "authentication failed", "does not exist")
+CONNECT_RETRY_S = 20.0  # how long a session waits for an unreachable database to come back
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -149,8 +152,10 @@ def create_tracking_engine(url: str | URL) -> Engine:
 class Database:
     """The tracking database at one SQLAlchemy URL."""
 
-    def __init__(self, url: str | URL = DEFAULT_DATABASE_URL) -> None:
+    def __init__(self, url: str | URL = DEFAULT_DATABASE_URL,
+                 connect_retry_s: float = CONNECT_RETRY_S) -> None:
         self.url = make_url(url)
+        self.connect_retry_s = connect_retry_s
         self.engine = create_tracking_engine(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._schema_ready = False
@@ -177,6 +182,7 @@ class Database:
 
     def upgrade(self) -> None:
         """Apply every pending migration (`alembic upgrade head`); a no-op when current."""
+        self.connect().close()  # waits (with backoff) while the database is unreachable
         try:
             with transient_errors(f"{self.display_url} (migrating)"):
                 self._run_upgrade()
@@ -199,8 +205,29 @@ class Database:
         """A session in one transaction: committed on success, rolled back on error."""
         if not self._schema_ready:
             self.upgrade()
-        with transient_errors(self.display_url), self._sessions.begin() as session:
-            yield session
+        connection = self.connect()
+        try:
+            with transient_errors(self.display_url), \
+                    Session(bind=connection, expire_on_commit=False) as session, \
+                    session.begin():
+                yield session
+        finally:
+            connection.close()
+
+    def connect(self) -> Connection:
+        """A connection; while the database is unreachable, retried with backoff for up to
+        `connect_retry_s` seconds before `TransientError` is raised."""
+        deadline = time.monotonic() + self.connect_retry_s
+        delay = 0.2
+        while True:
+            try:
+                with transient_errors(self.display_url):
+                    return self.engine.connect()
+            except TransientError:
+                if time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 3.0)
 
     def close(self) -> None:
         """Close every pooled connection."""

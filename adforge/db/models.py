@@ -44,7 +44,7 @@ NAMING_CONVENTION = {
 }
 
 RUN_STATUSES = ("running", "completed", "partial", "failed")
-PRODUCT_STATUSES = ("pending", "done", "failed")
+PRODUCT_STATUSES = ("pending", "done", "failed", "failed-retryable")
 MODEL_ACTIONS = ("load", "unload")
 
 

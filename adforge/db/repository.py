@@ -38,7 +38,7 @@ from adforge.errors import AdForgeError
 from adforge.storage import canonical_json
 
 RunStatus = Literal["running", "completed", "partial", "failed"]
-ProductStatus = Literal["pending", "done", "failed"]
+ProductStatus = Literal["pending", "done", "failed", "failed-retryable"]
 ModelAction = Literal["load", "unload"]
 UpsertInsert = sqlite.Insert | postgresql.Insert
 

@@ -18,7 +18,6 @@ from adforge.specs import Box
 from adforge.storage import (
     AssetNotFoundError,
     LocalStore,
-    StoreNotAvailableError,
     atomic_writer,
     content_key,
     is_temp_name,
@@ -188,10 +187,9 @@ def test_open_store(tmp_path: Path) -> None:
     assert isinstance(open_store(tmp_path / "a"), LocalStore)
     assert open_store(str(tmp_path / "b")).root == (tmp_path / "b").resolve()
     assert open_store((tmp_path / "c").as_uri()).root == (tmp_path / "c").resolve()
-    with pytest.raises(StoreNotAvailableError, match="later release") as caught:
-        open_store("s3://bucket/prefix")
-    assert isinstance(caught.value, AdForgeError)
-    assert isinstance(caught.value, NotImplementedError)
+    s3 = open_store("s3://bucket/prefix")
+    assert s3.base_uri == "s3://bucket/prefix/"
+    assert s3.uri("segment/x.png") == "s3://bucket/prefix/segment/x.png"
     with pytest.raises(AdForgeError, match="unknown scheme"):
         open_store("ftp://host/folder")
 

@@ -1,0 +1,76 @@
+"""What a campaign run shows on its flow-run page in the Prefect UI.
+
+- `campaign-summary`: one row per product: status, platforms rendered, errors.
+- `campaign-stages`: seconds per stage (from the stage manifests; cached stages count 0).
+- `contact-sheet`: the contact sheet as an image: a presigned link when the asset store
+  is S3, otherwise the file itself embedded as a `data:` URL (served by the API with the
+  artifact, so the UI shows it with no file server and no network).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import cv2
+from prefect.artifacts import create_image_artifact, create_table_artifact
+
+from adforge.db import repository as repo
+from adforge.stagecache import RunConfig, database, store
+from tasks.common import ProductJob
+
+STAGE_FIELDS = ("cutout", "background", "composite", "layout", "text")
+
+
+def publish_run_artifacts(cfg: RunConfig, sheet: Path | None, jobs: list[ProductJob]) -> None:
+    summary = repo.run_summary(database(cfg.db_url), cfg.run_id)
+    create_table_artifact(summary_rows(summary), key="campaign-summary",
+                          description=f"run {cfg.run_id}: products, platforms, failures")
+    create_table_artifact(stage_seconds(jobs), key="campaign-stages",
+                          description=f"run {cfg.run_id}: seconds per stage")
+    if sheet is not None:
+        create_image_artifact(image_url=contact_sheet_url(cfg, sheet), key="contact-sheet",
+                              description=f"contact sheet of run {cfg.run_id}")
+
+
+def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"sku": p["sku"], "status": p["status"],
+             "platforms": ", ".join(sorted(r["platform"] for r in p["renditions"])),
+             "failures": "; ".join(e["message"][:120] for e in p["errors"]) or "-"}
+            for p in summary["products"]]
+
+
+def stage_seconds(jobs: list[ProductJob]) -> list[dict[str, Any]]:
+    """Total seconds per stage over the finished products (renditions summed per platform)."""
+    totals: dict[str, float] = defaultdict(float)
+    cached: dict[str, int] = defaultdict(int)
+    for job in jobs:
+        manifests = [(name, getattr(job, name)) for name in STAGE_FIELDS]
+        manifests += [("renditions", m) for m in job.renditions.values()]
+        for name, manifest in manifests:
+            if manifest is None:
+                continue
+            totals[name] += manifest.duration_ms / 1000.0
+            cached[name] += int(manifest.cached)
+    return [{"stage": name, "seconds": round(totals[name], 2), "cached": cached[name]}
+            for name in totals]
+
+
+def contact_sheet_url(cfg: RunConfig, sheet: Path) -> str:
+    assets = store(cfg.store)
+    presign = getattr(assets, "presigned_url", None)
+    if presign is None:
+        return data_url(sheet)
+    key = f"runs/{cfg.run_id}/contact_sheet.png"
+    assets.put_bytes(key, sheet.read_bytes(), "image/png")
+    return presign(key)
+
+
+def data_url(path: Path, max_side: int = 1400) -> str:
+    image = cv2.imread(str(path))
+    scale = min(1.0, max_side / max(image.shape[:2]))
+    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    ok, jpeg = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode()

@@ -1,0 +1,246 @@
+"""FLUX backgrounds: text-to-image for new backdrops, image-to-image to restyle one.
+
+1. the prompt is built from the brand kit's template and the brief row
+   (`build_prompt`): the row's (or style's, or brand's) prompt, the style's own words;
+2. sizes are rounded to multiples of 16 (the VAE's 8x and the 2x2 latent packing), the
+   result resized to exactly the size asked for;
+3. every image has its own seeded CPU generator: the same seed, the same backdrop, on
+   any device;
+4. FLUX.1-schnell (Apache-2.0) is the default: 4 steps, guidance 0. FLUX.1-dev is
+   opt-in (28 steps, guidance 3.5) and choosing it logs its non-commercial licence;
+5. a negative prompt is used only through true classifier-free guidance
+   (`true_cfg_scale > 1`, twice the transformer passes); otherwise it is dropped, and
+   that is said in the recorded parameters.
+
+torch and diffusers are imported here only; the pipeline loads on first use.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import cv2
+import numpy as np
+
+from adforge.model_settings import DEFAULT_BACKGROUND_TEMPLATE as DEFAULT_TEMPLATE
+from models.contracts import BackgroundRequest
+
+log = logging.getLogger(__name__)
+
+SIZE_MULTIPLE = 16
+DEV_LICENCE = ("FLUX.1-dev is released under the FLUX.1 [dev] Non-Commercial License: "
+               "advertising is commercial use; use FLUX.1-schnell (Apache-2.0) or obtain "
+               "a commercial licence from Black Forest Labs")
+Variant = Literal["schnell", "dev"]
+VARIANT_DEFAULTS: dict[str, dict[str, float]] = {
+    "schnell": {"steps": 4, "guidance": 0.0, "max_sequence_length": 256},
+    "dev": {"steps": 28, "guidance": 3.5, "max_sequence_length": 512},
+}
+
+
+@dataclass(frozen=True)
+class FluxCall:
+    """The arguments of one pipeline call, recorded with the asset."""
+
+    prompt: str
+    negative_prompt: str | None
+    width: int
+    height: int
+    steps: int
+    guidance: float
+    true_cfg_scale: float
+    seed: int
+    strength: float | None = None
+
+    def pipeline_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "prompt": self.prompt, "width": self.width, "height": self.height,
+            "num_inference_steps": self.steps, "guidance_scale": self.guidance}
+        if self.negative_prompt is not None:
+            kwargs |= {"negative_prompt": self.negative_prompt,
+                       "true_cfg_scale": self.true_cfg_scale}
+        if self.strength is not None:
+            kwargs["strength"] = self.strength
+        return kwargs
+
+
+def round_size(value: int, multiple: int = SIZE_MULTIPLE) -> int:
+    """The nearest multiple (at least one multiple)."""
+    return max(multiple, int(round(value / multiple)) * multiple)
+
+
+def build_prompt(request: BackgroundRequest, template: str = DEFAULT_TEMPLATE) -> str:
+    """The template filled from the request: `{prompt}` (the row's, the style's or the
+    brand's prompt) and `{style}` (the style's own words, when they add anything)."""
+    style = request.style.prompt.strip()
+    prompt = request.prompt.strip() or style
+    filled = template.format(prompt=prompt, style=style if style != prompt else "")
+    parts = [part.strip() for part in filled.split(",")]
+    return ", ".join(part for part in parts if part)
+
+
+def variant_of(source: str) -> Variant:
+    return "dev" if "dev" in source.rsplit("/", 1)[-1].lower() else "schnell"
+
+
+class FluxBackground:
+    """BackgroundGenerator protocol on a FLUX pipeline (hub id or local folder)."""
+
+    name = "flux"
+
+    def __init__(self, source: str = "black-forest-labs/FLUX.1-schnell", *,
+                 variant: Variant | None = None, steps: int | None = None,
+                 guidance: float | None = None, true_cfg_scale: float = 1.0,
+                 max_sequence_length: int | None = None, template: str = DEFAULT_TEMPLATE,
+                 batch_size: int = 1, device: str | None = None) -> None:
+        self.source = source
+        self.variant: Variant = variant or variant_of(source)
+        defaults = VARIANT_DEFAULTS[self.variant]
+        self.steps = int(steps or defaults["steps"])
+        self.guidance = defaults["guidance"] if guidance is None else guidance
+        self.true_cfg_scale = true_cfg_scale
+        self.max_sequence_length = int(max_sequence_length or defaults["max_sequence_length"])
+        self.template = template
+        self.batch_size = batch_size
+        self.device = device
+        self._pipeline: Any = None
+        self._check()
+        if self.variant == "dev":
+            log.warning("background model %s: %s", source, DEV_LICENCE)
+
+    def _check(self) -> None:
+        if self.steps < 1:
+            raise ValueError(f"steps {self.steps} must be at least 1")
+        if self.true_cfg_scale < 1.0:
+            raise ValueError(f"true_cfg_scale {self.true_cfg_scale} must be >= 1 "
+                             "(1 turns true CFG and the negative prompt off)")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size {self.batch_size} must be at least 1")
+        try:
+            self.template.format(prompt="", style="")
+        except (KeyError, IndexError) as error:
+            raise ValueError(f"prompt template {self.template!r} may use only {{prompt}} "
+                             "and {style}") from error
+
+    # -- residency --------------------------------------------------------------------
+
+    @property
+    def loaded(self) -> bool:
+        return self._pipeline is not None
+
+    def load(self) -> float:
+        """Load the pipeline (bf16 on a GPU, fp32 on the CPU); seconds it took."""
+        import torch
+        from diffusers import FluxPipeline
+
+        device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+        started = time.perf_counter()
+        try:
+            pipeline = FluxPipeline.from_pretrained(self.source, dtype=dtype)
+        except OSError as error:
+            raise RuntimeError(
+                f"FLUX weights {self.source!r} could not be loaded ({error}); run "
+                "`adforge models pull` with network access, or point "
+                "ADFORGE_MODELS__FLUX__SOURCE at a local folder") from error
+        pipeline.set_progress_bar_config(disable=True)
+        self._pipeline = pipeline.to(device)
+        return time.perf_counter() - started
+
+    def unload(self) -> None:
+        if self._pipeline is None:
+            return
+        self._pipeline = None
+        gc.collect()
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    # -- BackgroundGenerator protocol -------------------------------------------------
+
+    def plan(self, request: BackgroundRequest, strength: float | None = None) -> FluxCall:
+        """The pipeline call for a request (no model needed)."""
+        negative = request.negative_prompt.strip()
+        use_cfg = self.true_cfg_scale > 1.0 and bool(negative)
+        return FluxCall(
+            prompt=build_prompt(request, self.template),
+            negative_prompt=negative if use_cfg else None,
+            width=round_size(request.width), height=round_size(request.height),
+            steps=self.steps, guidance=self.guidance,
+            true_cfg_scale=self.true_cfg_scale if use_cfg else 1.0,
+            seed=request.seed, strength=strength)
+
+    def generate(self, request: BackgroundRequest) -> np.ndarray:
+        return self.generate_batch([request])[0]
+
+    def generate_batch(self, requests: Sequence[BackgroundRequest]) -> list[np.ndarray]:
+        """One backdrop per request; requests of one size share a forward pass
+        (`batch_size` at a time), each with its own seeded generator."""
+        calls = [self.plan(request) for request in requests]
+        results: list[np.ndarray | None] = [None] * len(calls)
+        for group in _same_shape_groups(calls, self.batch_size):
+            images = self._run(self._text_to_image(), [calls[i] for i in group])
+            for index, image in zip(group, images, strict=True):
+                results[index] = image
+        return [_exact_size(image, request)
+                for image, request in zip(results, requests, strict=True)]
+
+    def restyle(self, image: np.ndarray, request: BackgroundRequest,
+                strength: float = 0.6) -> np.ndarray:
+        """A new look for an existing RGB backdrop: strength 0 keeps it, 1 replaces it."""
+        if not 0.0 < strength <= 1.0:
+            raise ValueError(f"strength {strength} must be in (0, 1]")
+        call = self.plan(request, strength=strength)
+        source = cv2.resize(image, (call.width, call.height), interpolation=cv2.INTER_AREA)
+        pipeline = self._image_to_image()
+        return _exact_size(self._run(pipeline, [call], image=source)[0], request)
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _text_to_image(self) -> Any:
+        if not self.loaded:
+            self.load()
+        return self._pipeline
+
+    def _image_to_image(self) -> Any:
+        from diffusers import FluxImg2ImgPipeline
+
+        return FluxImg2ImgPipeline.from_pipe(self._text_to_image())  # shares the weights
+
+    def _run(self, pipeline: Any, calls: list[FluxCall], **extra: Any) -> list[np.ndarray]:
+        import torch
+
+        kwargs = calls[0].pipeline_kwargs() | extra
+        kwargs["prompt"] = [call.prompt for call in calls]
+        if "negative_prompt" in kwargs:
+            kwargs["negative_prompt"] = [call.negative_prompt for call in calls]
+        generators = [torch.Generator("cpu").manual_seed(call.seed) for call in calls]
+        output = pipeline(**kwargs, generator=generators, output_type="np",
+                          max_sequence_length=self.max_sequence_length)
+        return [(np.clip(image, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
+                for image in output.images]
+
+
+def _same_shape_groups(calls: list[FluxCall], size: int) -> list[list[int]]:
+    """Indices of calls that can share a forward pass, at most `size` per group."""
+    by_shape: dict[tuple, list[int]] = {}
+    for index, call in enumerate(calls):
+        key = (call.width, call.height, call.negative_prompt is None)
+        by_shape.setdefault(key, []).append(index)
+    return [indices[start:start + size] for indices in by_shape.values()
+            for start in range(0, len(indices), size)]
+
+
+def _exact_size(image: np.ndarray | None, request: BackgroundRequest) -> np.ndarray:
+    assert image is not None
+    if image.shape[:2] == (request.height, request.width):
+        return image
+    shrinking = image.shape[0] > request.height
+    return cv2.resize(image, (request.width, request.height),
+                      interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)

@@ -1,0 +1,210 @@
+"""Qwen2-VL layout: the composite, the copy and the brand in, a validated `LayoutSpec` out.
+
+1. a chat turn with the composite (image tokens bounded by `min_pixels`/`max_pixels`)
+   and the question (`layout_answer.layout_prompt`);
+2. greedy generation; the prompt's ids trimmed before decoding;
+3. the answer read robustly (`layout_answer.parse_layout`): JSON extracted, validated,
+   boxes clamped to the safe area, boxes over the product refused;
+4. on failure one more turn that tells the model what failed (`retries`);
+5. then the classic analyzer, with the fallback recorded in the spec's reason and in
+   `last_attempts`.
+
+torch and transformers are imported here only; the model loads on first use.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from adforge.brandkit import BrandKit
+from adforge.specs import AdCopy, LayoutSpec, PixelBox
+from models.contracts import LayoutAnalyzer
+from models.neural.layout_answer import (
+    LayoutAnswerError,
+    layout_prompt,
+    parse_layout,
+    retry_prompt,
+)
+
+log = logging.getLogger(__name__)
+PATCH = 28  # 14-pixel patches merged 2x2: one image token per 28x28 pixels
+
+
+@dataclass(frozen=True)
+class LayoutAttempt:
+    """One answer of the model, or the fallback, and what was wrong with it."""
+
+    backend: str
+    answer: str
+    problems: tuple[str, ...]
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def image_only_processor_class() -> type:
+    """Qwen2VLProcessor without its video processor (which needs torchvision): an
+    `__init__` without `video_processor` makes it an image + tokenizer processor."""
+    from transformers import Qwen2VLProcessor
+
+    class ImageOnlyQwen2VLProcessor(Qwen2VLProcessor):
+        def __init__(self, image_processor: Any = None, tokenizer: Any = None,
+                     chat_template: str | None = None, **kwargs: Any) -> None:
+            super().__init__(image_processor, tokenizer, None, chat_template=chat_template,
+                             **kwargs)
+
+    return ImageOnlyQwen2VLProcessor
+
+
+class Qwen2VLLayoutAnalyzer:
+    """LayoutAnalyzer protocol on Qwen2-VL, falling back to another analyzer."""
+
+    name = "qwen2-vl"
+
+    def __init__(self, source: str = "Qwen/Qwen2-VL-7B-Instruct", *,
+                 min_pixels: int = 256 * PATCH * PATCH, max_pixels: int = 1024 * PATCH * PATCH,
+                 max_new_tokens: int = 512, retries: int = 1, device: str | None = None,
+                 fallback: LayoutAnalyzer | None = None,
+                 generate_options: dict[str, Any] | None = None) -> None:
+        """min_pixels/max_pixels: bounds on the image's area as the model sees it (one
+        token per 28x28 pixels). retries: extra turns after a failed answer.
+        generate_options: extra arguments of `generate` (e.g. a logits processor)."""
+        if not PATCH * PATCH <= min_pixels <= max_pixels:
+            raise ValueError(f"need {PATCH * PATCH} <= min_pixels ({min_pixels}) <= "
+                             f"max_pixels ({max_pixels})")
+        if retries < 0 or max_new_tokens < 16:
+            raise ValueError("retries must be >= 0 and max_new_tokens >= 16")
+        self.source = source
+        self.min_pixels = min_pixels
+        self.max_pixels = max_pixels
+        self.max_new_tokens = max_new_tokens
+        self.retries = retries
+        self.device = device
+        self.fallback = fallback
+        self.generate_options = generate_options or {}
+        self.last_attempts: list[LayoutAttempt] = []
+        self._model: Any = None
+        self._processor: Any = None
+
+    # -- residency --------------------------------------------------------------------
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> float:
+        import torch
+        from transformers import Qwen2VLForConditionalGeneration
+
+        device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+        started = time.perf_counter()
+        try:
+            processor = image_only_processor_class().from_pretrained(self.source)
+            model = Qwen2VLForConditionalGeneration.from_pretrained(self.source, dtype=dtype)
+        except OSError as error:
+            raise RuntimeError(
+                f"Qwen2-VL weights {self.source!r} could not be loaded ({error}); run "
+                "`adforge models pull` with network access, or point "
+                "ADFORGE_MODELS__QWEN2VL__SOURCE at a local folder") from error
+        processor.image_processor.size = {"shortest_edge": self.min_pixels,
+                                          "longest_edge": self.max_pixels}
+        self._processor, self._model = processor, model.to(device).eval()
+        return time.perf_counter() - started
+
+    def unload(self) -> None:
+        if self._model is None:
+            return
+        self._model = self._processor = None
+        gc.collect()
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    # -- LayoutAnalyzer protocol ------------------------------------------------------
+
+    def analyze(self, image: np.ndarray, product_box: PixelBox, copy: AdCopy,
+                brand: BrandKit, safe_area: PixelBox) -> LayoutSpec:
+        frame = (image.shape[1], image.shape[0])
+        question = layout_prompt(copy, brand, frame, product_box, safe_area)
+        messages: list[dict[str, Any]] = [
+            {"role": "user", "content": [{"type": "image"}, {"type": "text",
+                                                             "text": question}]}]
+        self.last_attempts = []
+        for _ in range(1 + self.retries):
+            started = time.perf_counter()
+            answer = self.ask(image, messages)
+            try:
+                spec = parse_layout(answer, frame=frame, product_box=product_box,
+                                    safe_area=safe_area, copy=copy)
+            except LayoutAnswerError as error:
+                self._record(answer, error.problems, started)
+                messages += [{"role": "assistant", "content": [{"type": "text",
+                                                                "text": answer}]},
+                             {"role": "user", "content": [
+                                 {"type": "text", "text": retry_prompt(error.problems)}]}]
+                continue
+            self._record(answer, [], started)
+            return spec
+        return self._fall_back(image, product_box, copy, brand, safe_area)
+
+    def ask(self, image: np.ndarray, messages: list[dict[str, Any]]) -> str:
+        """One greedy answer to the conversation (the image goes with its first turn)."""
+        import torch
+        from PIL import Image
+
+        if not self.loaded:
+            self.load()
+        text = self._processor.apply_chat_template(messages, add_generation_prompt=True,
+                                                   tokenize=False)
+        inputs = self._processor(text=[text], images=[Image.fromarray(image)],
+                                 return_tensors="pt").to(self._model.device)
+        with torch.inference_mode():
+            output = self._model.generate(**inputs, max_new_tokens=self.max_new_tokens,
+                                          do_sample=False, **self.generate_options)
+        answer_ids = output[:, inputs["input_ids"].shape[1]:]
+        return self._processor.batch_decode(answer_ids, skip_special_tokens=True)[0]
+
+    def image_tokens(self, image: np.ndarray) -> int:
+        """How many image tokens the model sees for this image (bounded by the pixels)."""
+        from PIL import Image
+
+        if not self.loaded:
+            self.load()
+        grid = self._processor.image_processor(images=[Image.fromarray(image)],
+                                               return_tensors="pt")["image_grid_thw"]
+        return int(grid.prod()) // 4
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _record(self, answer: str, problems: list[str], started: float) -> None:
+        self.last_attempts.append(LayoutAttempt(
+            backend=self.name, answer=answer, problems=tuple(problems),
+            seconds=time.perf_counter() - started))
+
+    def _fall_back(self, image: np.ndarray, product_box: PixelBox, copy: AdCopy,
+                   brand: BrandKit, safe_area: PixelBox) -> LayoutSpec:
+        if self.fallback is None:
+            from models.classic.layout import ClassicLayoutAnalyzer
+
+            self.fallback = ClassicLayoutAnalyzer()
+        started = time.perf_counter()
+        spec = self.fallback.analyze(image, product_box, copy, brand, safe_area)
+        problems = self.last_attempts[-1].problems if self.last_attempts else ()
+        note = (f"fallback to {self.fallback.name}: {self.name} failed validation "
+                f"{len(self.last_attempts)}x ({'; '.join(problems)})")
+        log.warning("layout %s", note)
+        self.last_attempts.append(LayoutAttempt(backend=self.fallback.name, answer="",
+                                                problems=(), seconds=time.perf_counter()
+                                                - started))
+        reason = f"{note}. {spec.reason}"
+        return spec.model_copy(update={"reason": reason[:400]})

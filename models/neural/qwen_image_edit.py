@@ -1,0 +1,213 @@
+"""Qwen-Image-Edit text: the copy painted into the composite by an image-edit model,
+verified, retried with new seeds, and typeset when no edit passes.
+
+1. the prompt is built from the LayoutSpec: the exact copy in quotes, where each piece
+   goes, its colour and button fill, the brand's tone (`edit_prompt`);
+2. `QwenImageEditPipeline` for the original weights, `QwenImageEditPlusPipeline` for
+   the 2509/2511 weights; true CFG (`true_cfg_scale` 4.0, negative prompt " ");
+3. the edit is resized back to the composite and verified (`edit_check.verify_edit`):
+   product fidelity inside the mask, drift outside the text boxes, OCR of the copy;
+4. on failure the next seed, up to `attempts` edits, then the typesetting fallback;
+   every attempt is recorded in `last_attempts`.
+
+torch and diffusers are imported here only; the pipeline loads on first use.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import cv2
+import numpy as np
+
+from adforge.brandkit import BrandKit
+from adforge.specs import AdCopy, LayoutSpec, TextBox, TextRole
+from models.contracts import TextRenderer, TextResult
+from models.neural.edit_check import EditThresholds, OcrReader, verify_edit
+
+log = logging.getLogger(__name__)
+PipelineKind = Literal["edit", "edit-plus"]
+ROLE_WORDS = {TextRole.headline: "headline", TextRole.subline: "sub-headline",
+              TextRole.cta: "button label"}
+
+
+@dataclass
+class EditAttempt:
+    """One edit (or the fallback) and what its verification found."""
+
+    backend: str
+    seed: int | None
+    passed: bool
+    seconds: float
+    metrics: dict[str, float] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def pipeline_kind(source: str) -> PipelineKind:
+    """The 2509/2511 releases take the Plus pipeline (several images, module sizes)."""
+    name = source.rstrip("/").rsplit("/", 1)[-1]
+    return "edit-plus" if any(tag in name for tag in ("2509", "2511")) else "edit"
+
+
+def edit_prompt(spec: LayoutSpec, copy: AdCopy, brand: BrandKit) -> str:
+    """The instruction: the exact copy in quotes, its place, colours and style."""
+    lines = ["Add advertising text to this image. Keep everything else exactly as it is; "
+             "do not change the product."]
+    for text_box in spec.boxes:
+        text = copy.text_for(text_box.role)
+        if text.strip():
+            lines.append(_box_instruction(text_box, text))
+    tone = f" in a {brand.tone} tone" if brand.tone else ""
+    lines.append(f"Style: clean, legible sans-serif typography{tone}, for the brand "
+                 f"{brand.name}; spell every word exactly as quoted.")
+    return "\n".join(lines)
+
+
+def _box_instruction(text_box: TextBox, text: str) -> str:
+    box = text_box.box
+    where = (f"{_area(box.x + box.w / 2, box.y + box.h / 2)} "
+             f"(x {box.x:.0%}-{box.x + box.w:.0%}, y {box.y:.0%}-{box.y + box.h:.0%})")
+    said = f'Write the {ROLE_WORDS[text_box.role]} "{text}" {where}, {text_box.align} ' \
+           f"aligned, colour {text_box.color}"
+    if text_box.fill:
+        said += f", on a rounded button filled {text_box.fill}"
+    return said + "."
+
+
+def _area(cx: float, cy: float) -> str:
+    row = "top" if cy < 1 / 3 else "bottom" if cy > 2 / 3 else "middle"
+    column = "left" if cx < 1 / 3 else "right" if cx > 2 / 3 else "centre"
+    return f"in the {row} {column}"
+
+
+class QwenImageEditText:
+    """TextRenderer protocol on Qwen-Image-Edit, verified, typesetting as fallback."""
+
+    name = "qwen-image-edit"
+
+    def __init__(self, source: str = "Qwen/Qwen-Image-Edit-2509", *,
+                 kind: PipelineKind | None = None, steps: int = 40,
+                 true_cfg_scale: float = 4.0, negative_prompt: str = " ", attempts: int = 3,
+                 seed: int = 0, thresholds: EditThresholds | None = None,
+                 fallback: TextRenderer | None = None, ocr: OcrReader | None = None,
+                 device: str | None = None) -> None:
+        if steps < 1 or attempts < 1:
+            raise ValueError(f"steps ({steps}) and attempts ({attempts}) must be at least 1")
+        if true_cfg_scale > 1.0 and not negative_prompt:
+            raise ValueError('true CFG needs a negative prompt; " " is enough')
+        self.source = source
+        self.kind: PipelineKind = kind or pipeline_kind(source)
+        self.steps = steps
+        self.true_cfg_scale = true_cfg_scale
+        self.negative_prompt = negative_prompt
+        self.attempts = attempts
+        self.seed = seed
+        self.thresholds = thresholds or EditThresholds()
+        self.fallback = fallback
+        self.ocr = ocr
+        self.device = device
+        self.last_attempts: list[EditAttempt] = []
+        self._pipeline: Any = None
+
+    # -- residency --------------------------------------------------------------------
+
+    @property
+    def loaded(self) -> bool:
+        return self._pipeline is not None
+
+    def pipeline_class(self) -> type:
+        from diffusers import QwenImageEditPipeline, QwenImageEditPlusPipeline
+
+        return QwenImageEditPlusPipeline if self.kind == "edit-plus" else QwenImageEditPipeline
+
+    def load(self) -> float:
+        import torch
+
+        from models.neural.qwen2vl_layout import image_only_processor_class
+
+        device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+        started = time.perf_counter()
+        try:  # the processor without its video half, which would need torchvision
+            processor = image_only_processor_class().from_pretrained(self.source,
+                                                                     subfolder="processor")
+            pipeline = self.pipeline_class().from_pretrained(self.source, processor=processor,
+                                                             dtype=dtype)
+        except OSError as error:
+            raise RuntimeError(
+                f"Qwen-Image-Edit weights {self.source!r} could not be loaded ({error}); run "
+                "`adforge models pull` with network access, or point "
+                "ADFORGE_MODELS__QWEN_IMAGE_EDIT__SOURCE at a local folder") from error
+        pipeline.set_progress_bar_config(disable=True)
+        self._pipeline = pipeline.to(device)
+        return time.perf_counter() - started
+
+    def unload(self) -> None:
+        if self._pipeline is None:
+            return
+        self._pipeline = None
+        gc.collect()
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    # -- TextRenderer protocol --------------------------------------------------------
+
+    def render(self, image: np.ndarray, spec: LayoutSpec, copy: AdCopy, brand: BrandKit,
+               product_mask: np.ndarray | None = None) -> TextResult:
+        """The verified edit, or the typeset copy when no edit passes."""
+        prompt = edit_prompt(spec, copy, brand)
+        self.last_attempts = []
+        for attempt in range(self.attempts):
+            seed = self.seed + attempt
+            started = time.perf_counter()
+            edited = self.edit(image, prompt, seed)
+            check = verify_edit(image, edited, spec, copy, self.thresholds,
+                                product_mask=product_mask, ocr=self.ocr)
+            self.last_attempts.append(EditAttempt(
+                backend=self.name, seed=seed, passed=check.passed,
+                seconds=time.perf_counter() - started, metrics=check.metrics,
+                failures=check.failures, notes=check.notes))
+            if check.passed:
+                return TextResult(image=edited, backing=image, fits=[])
+        return self._fall_back(image, spec, copy, brand)
+
+    def edit(self, image: np.ndarray, prompt: str, seed: int) -> np.ndarray:
+        """One edit at the pipeline's own size, resized back to the image's."""
+        import torch
+        from PIL import Image
+
+        if not self.loaded:
+            self.load()
+        output = self._pipeline(
+            image=Image.fromarray(image), prompt=prompt, negative_prompt=self.negative_prompt,
+            true_cfg_scale=self.true_cfg_scale, num_inference_steps=self.steps,
+            generator=torch.Generator("cpu").manual_seed(seed), output_type="np")
+        edited = (np.clip(output.images[0], 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
+        height, width = image.shape[:2]
+        if edited.shape[:2] != (height, width):
+            edited = cv2.resize(edited, (width, height), interpolation=cv2.INTER_AREA)
+        return edited
+
+    def _fall_back(self, image: np.ndarray, spec: LayoutSpec, copy: AdCopy,
+                   brand: BrandKit) -> TextResult:
+        if self.fallback is None:
+            from models.classic.text import TypesetRenderer
+
+            self.fallback = TypesetRenderer()
+        failures = self.last_attempts[-1].failures if self.last_attempts else []
+        log.warning("text: %d edit(s) failed verification (%s); typesetting instead",
+                    len(self.last_attempts), "; ".join(failures))
+        started = time.perf_counter()
+        result = self.fallback.render(image, spec, copy, brand)
+        self.last_attempts.append(EditAttempt(
+            backend=self.fallback.name, seed=None, passed=True,
+            seconds=time.perf_counter() - started,
+            notes=[f"fallback after {self.attempts} failed edit(s)"]))
+        return result

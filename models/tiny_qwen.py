@@ -1,0 +1,152 @@
+"""Tiny Qwen2-VL checkpoints: a byte-level tokenizer built offline, a chat template,
+an image-only processor, and a one-layer model whose token ids match the tokenizer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>",
+                  "<|vision_end|>", "<|image_pad|>", "<|video_pad|>")
+
+# Our own minimal Qwen-style chat template: text and image parts, generation prompt.
+CHAT_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}{% else %}"
+    "{% for part in message['content'] %}"
+    "{% if part['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>"
+    "{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def byte_level_alphabet() -> list[str]:
+    """The 256 printable stand-ins of byte-level BPE: printable bytes map to themselves,
+    the others to code points from 256 upward, in byte order."""
+    printable = set(range(33, 127)) | set(range(161, 173)) | set(range(174, 256))
+    spare = iter(range(256, 512))
+    return [chr(value) if value in printable else chr(next(spare)) for value in range(256)]
+
+
+def tiny_qwen_tokenizer():  # noqa: ANN201 - a transformers tokenizer
+    """A Qwen2 tokenizer with one token per byte (no merges) and the special tokens."""
+    from transformers import AddedToken, Qwen2Tokenizer
+
+    vocab = {char: index for index, char in enumerate(byte_level_alphabet())}
+    for token in SPECIAL_TOKENS:
+        vocab[token] = len(vocab)
+    tokenizer = Qwen2Tokenizer(vocab=vocab, merges=[], unk_token=None, bos_token=None,
+                               eos_token="<|im_end|>", pad_token="<|endoftext|>")
+    tokenizer.add_special_tokens({"additional_special_tokens": [
+        AddedToken(token, special=True) for token in SPECIAL_TOKENS]})
+    return tokenizer
+
+
+def special_ids(tokenizer) -> dict[str, int]:  # noqa: ANN001
+    return {token: tokenizer.convert_tokens_to_ids(token) for token in SPECIAL_TOKENS}
+
+
+def tiny_qwen2vl_config(ids: dict[str, int], vocab_size: int):  # noqa: ANN201
+    from transformers import Qwen2VLConfig
+
+    text = {"vocab_size": vocab_size, "hidden_size": 32, "intermediate_size": 64,
+            "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1,
+            "max_position_embeddings": 4096,
+            "rope_parameters": {"rope_type": "default", "mrope_section": [2, 3, 3],
+                                "rope_theta": 10000.0},
+            "bos_token_id": ids["<|endoftext|>"], "eos_token_id": ids["<|im_end|>"],
+            "pad_token_id": ids["<|endoftext|>"]}
+    vision = {"depth": 1, "embed_dim": 32, "hidden_size": 32, "num_heads": 2,
+              "mlp_ratio": 2, "patch_size": 14, "spatial_merge_size": 2,
+              "temporal_patch_size": 2, "in_channels": 3}
+    return Qwen2VLConfig(text_config=text, vision_config=vision,
+                         image_token_id=ids["<|image_pad|>"],
+                         video_token_id=ids["<|video_pad|>"],
+                         vision_start_token_id=ids["<|vision_start|>"],
+                         vision_end_token_id=ids["<|vision_end|>"])
+
+
+def make_tiny_qwen2vl(directory: Path, *, seed: int = 0) -> Path:
+    """Qwen2VLForConditionalGeneration + image-only processor, saved side by side."""
+    import torch
+    from transformers import Qwen2VLForConditionalGeneration
+    from transformers.models.qwen2_vl import Qwen2VLImageProcessorPil
+
+    from models.neural.qwen2vl_layout import image_only_processor_class
+
+    tokenizer = tiny_qwen_tokenizer()
+    processor = image_only_processor_class()(
+        image_processor=Qwen2VLImageProcessorPil(), tokenizer=tokenizer,
+        chat_template=CHAT_TEMPLATE)
+    torch.manual_seed(seed)
+    config = tiny_qwen2vl_config(special_ids(tokenizer), len(tokenizer))
+    model = Qwen2VLForConditionalGeneration(config).eval()
+    model.generation_config.eos_token_id = config.text_config.eos_token_id
+    model.generation_config.pad_token_id = config.text_config.pad_token_id
+    model.save_pretrained(directory)
+    processor.save_pretrained(directory)
+    return Path(directory)
+
+
+def tiny_qwen25vl_encoder(tokenizer):  # noqa: ANN001, ANN201
+    """A one-layer Qwen2.5-VL (the architecture of Qwen-Image's text encoder)."""
+    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
+
+    ids = special_ids(tokenizer)
+    text = {"vocab_size": len(tokenizer), "hidden_size": 16, "intermediate_size": 32,
+            "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1,
+            "max_position_embeddings": 4096,
+            "rope_parameters": {"rope_type": "default", "mrope_section": [1, 1, 2],
+                                "rope_theta": 10000.0},
+            "bos_token_id": ids["<|endoftext|>"], "eos_token_id": ids["<|im_end|>"],
+            "pad_token_id": ids["<|endoftext|>"]}
+    vision = {"depth": 1, "hidden_size": 16, "intermediate_size": 32, "num_heads": 2,
+              "out_hidden_size": 16, "patch_size": 14, "spatial_merge_size": 2,
+              "temporal_patch_size": 2, "window_size": 56, "fullatt_block_indexes": [0]}
+    config = Qwen2_5_VLConfig(text_config=text, vision_config=vision,
+                              image_token_id=ids["<|image_pad|>"],
+                              video_token_id=ids["<|video_pad|>"],
+                              vision_start_token_id=ids["<|vision_start|>"],
+                              vision_end_token_id=ids["<|vision_end|>"])
+    return Qwen2_5_VLForConditionalGeneration(config).eval()
+
+
+def make_tiny_qwen_image_edit(directory: Path, *, seed: int = 0) -> Path:
+    """A Qwen-Image-Edit(-Plus) pipeline: tiny transformer, VAE, Qwen2.5-VL encoder.
+
+    `model_index.json` names the processor as the published checkpoints do
+    (transformers' Qwen2VLProcessor); loaders pass the image-only processor."""
+    import json
+
+    import torch
+    from diffusers import (
+        AutoencoderKLQwenImage,
+        FlowMatchEulerDiscreteScheduler,
+        QwenImageEditPlusPipeline,
+        QwenImageTransformer2DModel,
+    )
+    from transformers.models.qwen2_vl import Qwen2VLImageProcessorPil
+
+    from models.neural.qwen2vl_layout import image_only_processor_class
+
+    torch.manual_seed(seed)
+    tokenizer = tiny_qwen_tokenizer()
+    processor = image_only_processor_class()(
+        image_processor=Qwen2VLImageProcessorPil(), tokenizer=tokenizer,
+        chat_template=CHAT_TEMPLATE)
+    transformer = QwenImageTransformer2DModel(
+        patch_size=2, in_channels=16, out_channels=4, num_layers=1, attention_head_dim=16,
+        num_attention_heads=2, joint_attention_dim=16, axes_dims_rope=(8, 4, 4))
+    vae = AutoencoderKLQwenImage(base_dim=8, z_dim=4, dim_mult=[1, 2, 4], num_res_blocks=1,
+                                 temperal_downsample=[False, True],
+                                 latents_mean=[0.0] * 4, latents_std=[1.0] * 4)
+    pipeline = QwenImageEditPlusPipeline(
+        scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae.eval(),
+        text_encoder=tiny_qwen25vl_encoder(tokenizer), tokenizer=tokenizer,
+        processor=processor, transformer=transformer.eval())
+    pipeline.save_pretrained(directory)
+    index_path = Path(directory) / "model_index.json"
+    index = json.loads(index_path.read_text())
+    index["processor"] = ["transformers", "Qwen2VLProcessor"]
+    index_path.write_text(json.dumps(index, indent=2))
+    return Path(directory)

@@ -1,0 +1,107 @@
+"""FLUX backgrounds on a tiny random pipeline saved and loaded back offline."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+pytest.importorskip("diffusers")
+
+from adforge.brandkit import BUILTIN_STYLES  # noqa: E402
+from models.contracts import BackgroundGenerator, BackgroundRequest  # noqa: E402
+from models.neural.flux import (  # noqa: E402
+    DEV_LICENCE,
+    FluxBackground,
+    build_prompt,
+    round_size,
+)
+
+
+def request(width=40, height=56, seed=3, prompt="", negative="", style="ocean"):
+    return BackgroundRequest(width=width, height=height, seed=seed, prompt=prompt,
+                             negative_prompt=negative, style=BUILTIN_STYLES[style])
+
+
+@pytest.fixture(scope="module")
+def flux(tiny_flux) -> FluxBackground:
+    return FluxBackground(str(tiny_flux), steps=2, max_sequence_length=32, batch_size=2)
+
+
+def test_schnell_is_the_default_with_its_own_settings():
+    generator = FluxBackground()
+    assert isinstance(generator, BackgroundGenerator) and generator.name == "flux"
+    assert generator.variant == "schnell"
+    assert (generator.steps, generator.guidance) == (4, 0.0)
+
+
+def test_choosing_dev_logs_its_non_commercial_licence(caplog):
+    with caplog.at_level(logging.WARNING, logger="models.neural.flux"):
+        generator = FluxBackground("black-forest-labs/FLUX.1-dev")
+    assert (generator.variant, generator.steps, generator.guidance) == ("dev", 28, 3.5)
+    assert DEV_LICENCE in caplog.text and "Non-Commercial" in caplog.text
+
+
+def test_sizes_are_rounded_to_multiples_of_16():
+    assert [round_size(v) for v in (1024, 1000, 1080, 7, 1350)] == [1024, 992, 1088, 16, 1344]
+    call = FluxBackground().plan(request(width=1080, height=1350))
+    assert (call.width, call.height) == (1088, 1344)
+
+
+def test_the_prompt_comes_from_the_template_the_row_and_the_style():
+    row = build_prompt(request(prompt="marble kitchen counter"), "{prompt}, {style}, x")
+    assert row == "marble kitchen counter, cool airy blue backdrop, morning light, x"
+    styled = build_prompt(request(prompt=""), "{prompt}, {style}, x")
+    assert styled == "cool airy blue backdrop, morning light, x"  # not said twice
+
+
+def test_a_negative_prompt_is_used_only_through_true_cfg():
+    plain = FluxBackground().plan(request(negative="text, watermark"))
+    assert plain.negative_prompt is None and "negative_prompt" not in plain.pipeline_kwargs()
+    cfg = FluxBackground(true_cfg_scale=4.0).plan(request(negative="text, watermark"))
+    kwargs = cfg.pipeline_kwargs()
+    assert kwargs["negative_prompt"] == "text, watermark" and kwargs["true_cfg_scale"] == 4.0
+
+
+def test_generates_exactly_the_size_asked_for_and_is_seeded(flux):
+    first = flux.generate(request(seed=3))
+    assert first.shape == (56, 40, 3) and first.dtype == np.uint8
+    np.testing.assert_array_equal(first, flux.generate(request(seed=3)))
+    assert np.abs(first.astype(int) - flux.generate(request(seed=4))).max() > 0
+
+
+def test_a_batch_equals_the_requests_one_by_one(flux):
+    requests = [request(seed=1), request(seed=2), request(seed=5, width=64, height=32)]
+    together = flux.generate_batch(requests)
+    for image, one in zip(together, requests, strict=True):
+        alone = flux.generate(one)
+        assert image.shape == alone.shape
+        assert np.abs(image.astype(int) - alone.astype(int)).max() <= 2
+
+
+def test_true_cfg_with_a_negative_prompt_changes_the_image(tiny_flux, flux):
+    cfg = FluxBackground(str(tiny_flux), steps=2, max_sequence_length=32, true_cfg_scale=4.0)
+    plain = flux.generate(request(negative="text"))
+    guided = cfg.generate(request(negative="text"))
+    assert np.abs(plain.astype(int) - guided.astype(int)).max() > 0
+
+
+def test_restyle_shares_the_weights_and_depends_on_strength(flux):
+    backdrop = flux.generate(request(width=48, height=48))
+    assert flux._image_to_image().transformer is flux._pipeline.transformer
+    light = flux.restyle(backdrop, request(width=48, height=48), strength=0.5)
+    heavy = flux.restyle(backdrop, request(width=48, height=48), strength=1.0)
+    assert light.shape == heavy.shape == (48, 48, 3)
+    assert np.abs(light.astype(int) - heavy.astype(int)).max() > 0
+    np.testing.assert_array_equal(
+        light, flux.restyle(backdrop, request(width=48, height=48), strength=0.5))
+    with pytest.raises(ValueError, match="strength"):
+        flux.restyle(backdrop, request(), strength=0.0)
+
+
+def test_bad_settings_are_refused_with_the_fix():
+    with pytest.raises(ValueError, match="true_cfg_scale"):
+        FluxBackground(true_cfg_scale=0.5)
+    with pytest.raises(ValueError, match="template"):
+        FluxBackground(template="{subject}")

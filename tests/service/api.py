@@ -1,0 +1,70 @@
+"""A small REST client for the test server (plain httpx: no process-global Prefect state)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+
+class PrefectAPI:
+    def __init__(self, api_url: str) -> None:
+        self.url = api_url
+        self.http = httpx.Client(base_url=api_url, timeout=30)
+
+    def deployment(self, name: str) -> dict[str, Any]:
+        response = self.http.get(f"/deployments/name/{name}")
+        response.raise_for_status()
+        return response.json()
+
+    def create_run(self, deployment: str, parameters: dict[str, Any]) -> httpx.Response:
+        deployment_id = self.deployment(deployment)["id"]
+        return self.http.post(f"/deployments/{deployment_id}/create_flow_run",
+                              json={"parameters": parameters})
+
+    def flow_run(self, flow_run_id: str) -> dict[str, Any]:
+        response = self.http.get(f"/flow_runs/{flow_run_id}")
+        response.raise_for_status()
+        return response.json()
+
+    def wait(self, flow_run_id: str, timeout_s: float = 180) -> dict[str, Any]:
+        """Poll until the run is final (a hang fails the test; this is no timing assert)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            run = self.flow_run(flow_run_id)
+            if run["state_type"] in FINAL:
+                return run
+            assert time.monotonic() < deadline, f"run {run['name']} still {run['state_name']}"
+            time.sleep(1)
+
+    def runs_of(self, deployment_id: str, states: list[str] | None = None) -> list[dict]:
+        flow_runs: dict[str, Any] = {"deployment_id": {"any_": [deployment_id]}}
+        if states:
+            flow_runs["state"] = {"type": {"any_": states}}
+        response = self.http.post("/flow_runs/filter", json={"flow_runs": flow_runs})
+        response.raise_for_status()
+        return response.json()
+
+    def artifacts(self, flow_run_id: str) -> list[dict[str, Any]]:
+        response = self.http.post("/artifacts/filter", json={
+            "artifacts": {"flow_run_id": {"any_": [flow_run_id]}}})
+        response.raise_for_status()
+        return response.json()
+
+    def add_schedule(self, deployment_id: str, schedule: dict[str, Any],
+                     parameters: dict[str, Any]) -> str:
+        response = self.http.post(f"/deployments/{deployment_id}/schedules", json=[
+            {"schedule": schedule, "active": True, "parameters": parameters}])
+        response.raise_for_status()
+        return response.json()[0]["id"]
+
+    def remove_schedule(self, deployment_id: str, schedule_id: str) -> None:
+        self.http.delete(f"/deployments/{deployment_id}/schedules/{schedule_id}")
+        for run in self.runs_of(deployment_id, ["SCHEDULED"]):
+            self.http.delete(f"/flow_runs/{run['id']}")
+
+    def concurrency_limit(self, name: str) -> httpx.Response:
+        return self.http.get(f"/v2/concurrency_limits/{name}")
