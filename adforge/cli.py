@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from adforge import progress
+from adforge.cli_models import models_app
 from adforge.cli_service import register as register_service_commands
 from adforge.prefect_env import configure_prefect_environment, uses_local_server
 from adforge.settings import Settings, load_settings
@@ -20,6 +21,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="AdForge: product photos + a brand kit -> platform-ready ads.")
 console = Console()
 register_service_commands(app)  # serve, deploy, server up|down|status
+app.add_typer(models_app, name="models")  # make-tiny, pull, plan
 
 PlatformsOpt = Annotated[str | None, typer.Option(
     "--platforms", help="comma-separated presets or WxH sizes (default: all six)")]

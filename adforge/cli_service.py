@@ -93,8 +93,8 @@ def deploy(
     if done.returncode != 0:
         console.print(done.stdout[-4000:], done.stderr[-4000:])
         raise typer.Exit(done.returncode)
-    names = [f"{d['entrypoint'].split(':')[1]} -> {d['name']}" for d in _deployments()]
-    console.print(f"deployed {len(names)} deployments to {env['PREFECT_API_URL']}")
+    names = ", ".join(d["name"] for d in _deployments())
+    console.print(f"deployed {names} to {env['PREFECT_API_URL']}")
 
 
 def _deployments() -> list[dict[str, Any]]:

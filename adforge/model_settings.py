@@ -8,7 +8,8 @@ honoured by every load. No torch here.
 
 from __future__ import annotations
 
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -45,6 +46,11 @@ class FluxSettings(BaseModel):
                                       "brand prompt) and {style} (the style's words)")
     batch_size: int = Field(default=1, ge=1, le=16,
                             description="backdrops of one size per forward pass")
+    max_side: int | None = Field(default=None, ge=16,
+                                 description="generate at most this side, then resize to "
+                                             "the size asked for (tiny models)")
+    max_sequence_length: int | None = Field(default=None, ge=8, le=512,
+                                            description="T5 prompt tokens; default: variant's")
 
 
 class Qwen2VLSettings(BaseModel):
@@ -60,9 +66,64 @@ class Qwen2VLSettings(BaseModel):
                          description="turns after a failed answer, each told what failed")
 
 
+class QwenImageEditSettings(BaseModel):
+    source: str = Field(default="Qwen/Qwen-Image-Edit-2509",
+                        description="hub id or local folder of a Qwen-Image-Edit pipeline; "
+                                    "names with 2509/2511 take the Plus pipeline")
+    kind: Literal["edit", "edit-plus"] | None = Field(
+        default=None, description="pipeline class; default: read from the source's name")
+    steps: int = Field(default=40, ge=1, le=100, description="denoising steps per edit")
+    true_cfg_scale: float = Field(default=4.0, ge=1.0, le=20.0,
+                                  description="true classifier-free guidance scale")
+    negative_prompt: str = Field(default=" ", description='negative prompt (" " is enough)')
+    attempts: int = Field(default=3, ge=1, le=10,
+                          description="edits tried (new seed each) before typesetting")
+    min_product_ssim: float = Field(default=0.95, ge=-1.0, le=1.0,
+                                    description="product SSIM an edit must keep")
+    max_product_delta_e: float = Field(default=3.0, gt=0.0,
+                                       description="mean ΔE allowed inside the product mask")
+    max_product_changed: float = Field(default=0.01, ge=0.0, le=1.0,
+                                       description="share of product pixels allowed to "
+                                                   "move by ΔE > 10")
+    max_outside_delta_e: float = Field(default=4.0, gt=0.0,
+                                       description="mean ΔE allowed outside the text boxes")
+    min_ocr_similarity: float = Field(default=0.9, ge=0.0, le=1.0,
+                                      description="OCR match of each piece of copy (en, zh) "
+                                                  "when the `ocr` extra is installed")
+    work_side: int | None = Field(default=None, ge=16,
+                                  description="edit at most this side, then resize back "
+                                              "(tiny models; verification sees the result)")
+    plus_vae_area: int | None = Field(default=None, ge=256,
+                                      description="Plus pipeline's VAE_IMAGE_SIZE (pixels); "
+                                                  "default: diffusers' 1024x1024")
+    plus_condition_area: int | None = Field(default=None, ge=256,
+                                            description="Plus pipeline's CONDITION_IMAGE_SIZE "
+                                                        "(pixels); default: 384x384")
+
+
+TINY_DIRS = {"birefnet": "tiny-birefnet", "flux": "tiny-flux", "qwen2vl": "tiny-qwen2vl",
+             "qwen_image_edit": "tiny-qwen-image-edit-2509"}
+TINY_SETTINGS: dict[str, dict[str, Any]] = {
+    "birefnet": {"input_size": 256},
+    "flux": {"steps": 2, "max_side": 64, "max_sequence_length": 32},
+    "qwen2vl": {"min_pixels": 28 * 28, "max_pixels": 4 * 28 * 28, "max_new_tokens": 32},
+    "qwen_image_edit": {"steps": 2, "attempts": 1, "work_side": 64,
+                        "plus_vae_area": 64 * 64, "plus_condition_area": 56 * 56},
+}
+PROFILE_BUDGET_GIB = {"gpu-24gb": 24.0, "gpu-80gb": 80.0}
+
+
 class ModelSettings(BaseModel):
     """Where the neural backends find their weights and how they run."""
 
+    tiny_root: Path | None = Field(default=None,
+                                   description="folder written by `adforge models make-tiny`; "
+                                               "the tiny profile loads every model from it")
+    budget_gib: float | None = Field(default=None, gt=0.0,
+                                     description="accelerator memory for models; default: "
+                                                 "the profile's (24 or 80 GiB)")
+    ram_budget_gib: float = Field(default=8.0, gt=0.0,
+                                  description="memory for models when running on the CPU")
     device: str | None = Field(default=None,
                                description="torch device for every model; default cuda "
                                            "when available, else cpu")
@@ -72,3 +133,29 @@ class ModelSettings(BaseModel):
                                description="the FLUX background generator")
     qwen2vl: Qwen2VLSettings = Field(default_factory=Qwen2VLSettings,
                                      description="the Qwen2-VL layout analyzer")
+    qwen_image_edit: QwenImageEditSettings = Field(
+        default_factory=QwenImageEditSettings, description="the Qwen-Image-Edit text renderer")
+
+    def for_profile(self, profile: str) -> ModelSettings:
+        """These settings as a profile runs them: the tiny profile loads every model from
+        `tiny_root` with small working sizes, unless a field was set explicitly."""
+        if profile != "tiny":
+            return self
+        if self.tiny_root is None:
+            raise ValueError("the tiny profile needs tiny checkpoints: run `adforge models "
+                             "make-tiny DIR` and set ADFORGE_MODELS__TINY_ROOT=DIR")
+        updates = {}
+        for key, overrides in TINY_SETTINGS.items():
+            current = getattr(self, key)
+            chosen = {name: value for name, value in overrides.items()
+                      if name not in current.model_fields_set}
+            if "source" not in current.model_fields_set:
+                chosen["source"] = str(self.tiny_root / TINY_DIRS[key])
+            updates[key] = current.model_copy(update=chosen)
+        return self.model_copy(update=updates)
+
+    def budget_bytes(self, profile: str, on_gpu: bool) -> int:
+        """The residency budget: the GPU's share for the profile, or the RAM budget."""
+        if not on_gpu:
+            return int(self.ram_budget_gib * 1024 ** 3)
+        return int((self.budget_gib or PROFILE_BUDGET_GIB.get(profile, 24.0)) * 1024 ** 3)

@@ -112,11 +112,15 @@ def start_server(state: ServiceState, host: str, port: int, timeout_s: float = 1
     """Start `prefect server start` on host:port; return the API URL once it answers."""
     state.folder.mkdir(parents=True, exist_ok=True)
     state.prefect_home.mkdir(parents=True, exist_ok=True)
-    env = os.environ | SERVER_ENV | {"PREFECT_HOME": str(state.prefect_home.resolve())}
+    api_url = f"http://{host}:{port}/api"
+    env = os.environ | SERVER_ENV | {"PREFECT_HOME": str(state.prefect_home.resolve()),
+                                     "PREFECT_SERVER_API_HOST": host,
+                                     "PREFECT_SERVER_API_PORT": str(port)}
     env.pop("PREFECT_API_URL", None)
+    if host not in ("0.0.0.0", "::"):  # the browser calls the API at this address
+        env.setdefault("PREFECT_UI_API_URL", api_url)
     pid = _spawn(state, "server", [prefect_bin(), "server", "start", "--host", host,
                                    "--port", str(port)], env)
-    api_url = f"http://{host}:{port}/api"
     state.info_file.write_text(json.dumps({"api_url": api_url, "ui_url": f"http://{host}:{port}",
                                            "server_pid": pid}))
 

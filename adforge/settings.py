@@ -28,8 +28,14 @@ class StageBackends(BaseModel):
     text: str = Field(default="typeset", description="typeset | qwen-image-edit")
 
 
+NEURAL = StageBackends(segment="birefnet", background="flux", layout="qwen2-vl",
+                       text="qwen-image-edit")
 PROFILES: dict[str, StageBackends] = {
     "classic": StageBackends(),
+    # model sources and sizes per profile: adforge.model_settings (tiny: models.tiny_root)
+    "tiny": NEURAL,
+    "gpu-24gb": NEURAL,
+    "gpu-80gb": NEURAL,
 }
 
 

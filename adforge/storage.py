@@ -1,4 +1,4 @@
-"""The asset store: content-addressed keys, atomic writes, local folders (S3 later).
+"""The asset store: content-addressed keys, atomic writes, local folders or S3.
 
 A stage output is written once under a key derived from everything that determines it:
 
@@ -8,11 +8,13 @@ A stage output is written once under a key derived from everything that determin
 so a rerun that computes the same key finds the output already there and skips the stage.
 
 Writes are atomic: the bytes go to a hidden temporary file in the destination folder
-(`.{name}.{random}.tmp`), are flushed to disk, then renamed over the final name. A reader
-never sees a half-written object under a final name, whatever happens to the writer.
+(`.{name}.{pid}-{random}.tmp`), are flushed to disk, then renamed over the final name. A
+reader never sees a half-written object under a final name, whatever happens to the writer;
+`adforge.recovery` removes the temporary files of writers that were killed.
 
     AssetStore (abstract)        put_bytes / get_bytes / exists / uri / local_path / delete
-    └── LocalStore               a folder; URIs are file:// URIs of absolute paths
+    ├── LocalStore               a folder; URIs are file:// URIs of absolute paths
+    └── S3Store                  s3://bucket/prefix/ (adforge/storage_s3.py)
 """
 
 from __future__ import annotations
@@ -160,7 +162,7 @@ def _fsync_folder(folder: Path) -> None:
 def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
     """Open a binary file that appears under `path` only once it is complete.
 
-    Writes go to `.{name}.{random}.tmp` in the same folder; on a clean exit the file is
+    Writes go to `.{name}.{pid}-{random}.tmp` in the same folder; on a clean exit the file is
     flushed, fsynced and renamed over `path`; on an exception it is removed and `path`
     is left as it was.
     """

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import logging
 import re
 from pathlib import Path, PurePosixPath
@@ -161,16 +162,18 @@ class S3Store(AssetStore):
         path = write_file_atomic(self.spool_path(key), data)
         if not self.offline:
             try:
-                self._upload(key, path, content_type)
+                self._upload(key, bytes(data), content_type)
+                path.unlink(missing_ok=True)
             except TransientError as exc:
                 self._go_offline(exc)
         return self.uri(key)
 
     def get_bytes(self, key: str) -> bytes:
         key = self.key_of(key)
-        spooled = self.spool_path(key)
-        if spooled.is_file():
-            return spooled.read_bytes()
+        try:
+            return self.spool_path(key).read_bytes()
+        except FileNotFoundError:
+            pass  # not spooled (or uploaded meanwhile by another process): read S3
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=self._full(key),
                                               ChecksumMode="ENABLED")
@@ -229,9 +232,12 @@ class S3Store(AssetStore):
         uploaded = 0
         for key in self.pending_keys():
             path = self.spool_path(key)
-            if not path.is_file():
-                continue  # a concurrent flush took it
-            self._upload(key, path, content_type_of(key))
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                continue  # a concurrent writer or flush uploaded it
+            self._upload(key, data, content_type_of(key))
+            path.unlink(missing_ok=True)
             uploaded += 1
         self.offline = False
         return uploaded
@@ -244,17 +250,17 @@ class S3Store(AssetStore):
         return (self.settings.cache_control_mutable if mutable
                 else self.settings.cache_control_immutable)
 
-    def _upload(self, key: str, path: Path, content_type: str) -> None:
-        """Upload one spooled file, then drop the spool copy. Big files go multipart."""
-        data = path.read_bytes()
+    def _upload(self, key: str, data: bytes, content_type: str) -> None:
+        """Upload one object (the spool copy is dropped by the caller). Big ones go
+        multipart; the transfer manager aborts a multipart upload that fails."""
         digest = hashlib.sha256(data)
         extra = {"ContentType": content_type, "CacheControl": self._cache_control(key),
                  "Metadata": {"sha256": digest.hexdigest()}}
         try:
             if len(data) >= self._transfer.multipart_threshold:
-                self.client.upload_file(str(path), self.bucket, self._full(key),
-                                        ExtraArgs=extra | {"ChecksumAlgorithm": "SHA256"},
-                                        Config=self._transfer)
+                self.client.upload_fileobj(io.BytesIO(data), self.bucket, self._full(key),
+                                           ExtraArgs=extra | {"ChecksumAlgorithm": "SHA256"},
+                                           Config=self._transfer)
             else:
                 checksum = base64.b64encode(digest.digest()).decode()
                 self.client.put_object(Bucket=self.bucket, Key=self._full(key), Body=data,
@@ -266,7 +272,6 @@ class S3Store(AssetStore):
             if cause is not None and is_transient_s3_error(cause):
                 raise TransientError(redact(f"S3 PUT {self.uri(key)}: {cause}")) from exc
             raise
-        path.unlink(missing_ok=True)
 
     def _go_offline(self, error: BaseException) -> None:
         if not self.offline:

@@ -54,7 +54,7 @@ class CampaignRequest(BaseModel):
         default=None, title="Brand kit",
         description="Path of the brand kit YAML; empty: the built-in kit")
     platforms: list[Platform] = Field(
-        default_factory=lambda: list(Platform), min_length=1, title="Platforms",
+        default=list(Platform), min_length=1, title="Platforms",
         description="Platform presets to render every product for")
     profile: Profile = Field(
         default=Profile.classic, title="Profile",

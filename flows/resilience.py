@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from prefect import get_run_logger
 
+from adforge.db.repository import ProductStatus
 from adforge.errors import InputError, TransientError
 from adforge.publishing import upload_pending
 from adforge.recovery import sweep_stale_temp_files
@@ -21,7 +22,7 @@ from adforge.storage_s3 import S3Store
 from tasks import publish
 
 
-def failure_kind(error: BaseException) -> tuple[str, str]:
+def failure_kind(error: BaseException) -> tuple[str, ProductStatus]:
     """(error kind, product status) for a product's failure."""
     if isinstance(error, TransientError):
         return "transient", "failed-retryable"

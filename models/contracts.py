@@ -72,6 +72,7 @@ class TextResult:
     image: np.ndarray  # (H, W, 3) uint8, the final image with text
     backing: np.ndarray  # (H, W, 3) uint8, the image with underlay/buttons, before glyphs
     fits: list[FitReport]
+    attempts: list[dict] = field(default_factory=list)  # neural edits tried, and why kept
 
 
 @runtime_checkable

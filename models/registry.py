@@ -26,14 +26,9 @@ def _classic_segmenter() -> Segmenter:
 
 
 def _birefnet_segmenter() -> Segmenter:
-    from adforge.settings import Settings
-    from models.neural.birefnet import BiRefNetSegmenter
+    from models.neural.factories import birefnet
 
-    models = Settings().models
-    chosen = models.birefnet
-    return BiRefNetSegmenter(chosen.source, device=models.device,
-                             half_on_gpu=chosen.half_on_gpu, input_size=chosen.input_size,
-                             batch_size=chosen.batch_size)
+    return birefnet()
 
 
 def _procedural_background() -> BackgroundGenerator:
@@ -43,15 +38,9 @@ def _procedural_background() -> BackgroundGenerator:
 
 
 def _flux_background() -> BackgroundGenerator:
-    from adforge.settings import Settings
-    from models.neural.flux import FluxBackground
+    from models.neural.factories import flux
 
-    models = Settings().models
-    chosen = models.flux
-    return FluxBackground(chosen.source, variant=chosen.variant, steps=chosen.steps,
-                          guidance=chosen.guidance, true_cfg_scale=chosen.true_cfg_scale,
-                          template=chosen.template, batch_size=chosen.batch_size,
-                          device=models.device)
+    return flux()
 
 
 def _classic_layout() -> LayoutAnalyzer:
@@ -61,15 +50,9 @@ def _classic_layout() -> LayoutAnalyzer:
 
 
 def _qwen2vl_layout() -> LayoutAnalyzer:
-    from adforge.settings import Settings
-    from models.neural.qwen2vl_layout import Qwen2VLLayoutAnalyzer
+    from models.neural.factories import qwen2vl
 
-    models = Settings().models
-    chosen = models.qwen2vl
-    return Qwen2VLLayoutAnalyzer(chosen.source, min_pixels=chosen.min_pixels,
-                                 max_pixels=chosen.max_pixels,
-                                 max_new_tokens=chosen.max_new_tokens, retries=chosen.retries,
-                                 device=models.device, fallback=_classic_layout())
+    return qwen2vl(fallback=_classic_layout())
 
 
 def _typeset_text() -> TextRenderer:
@@ -78,11 +61,17 @@ def _typeset_text() -> TextRenderer:
     return TypesetRenderer()
 
 
+def _qwen_image_edit_text() -> TextRenderer:
+    from models.neural.factories import qwen_image_edit
+
+    return qwen_image_edit(fallback=_typeset_text())
+
+
 FACTORIES: dict[str, dict[str, Callable[[], Any]]] = {
     "segment": {"classic": _classic_segmenter, "birefnet": _birefnet_segmenter},
     "background": {"procedural": _procedural_background, "flux": _flux_background},
     "layout": {"classic": _classic_layout, "qwen2-vl": _qwen2vl_layout},
-    "text": {"typeset": _typeset_text},
+    "text": {"typeset": _typeset_text, "qwen-image-edit": _qwen_image_edit_text},
 }
 
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-TINY_DIRS = {"birefnet": "tiny-birefnet", "flux": "tiny-flux", "qwen2vl": "tiny-qwen2vl",
-             "qwen_image_edit": "tiny-qwen-image-edit-2509"}
+from adforge.model_settings import TINY_DIRS
 
 
 def make_tiny_birefnet(directory: Path, *, seed: int = 0) -> Path:

@@ -24,6 +24,10 @@ if command -v dpkg >/dev/null 2>&1; then
   apt_install fontconfig fonts-noto-cjk fonts-dejavu-core
   # Headless Chromium: the service tests look at the Prefect UI (run form, artifacts).
   if [ "$what" = "test" ]; then apt_install chromium; fi
+  # PostgreSQL server binaries (initdb, pg_ctl): tests/integration starts a throwaway cluster.
+  if [ "$what" = "test" ] && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+    apt_install postgresql
+  fi
 fi
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv

@@ -21,6 +21,7 @@ from adforge.stagecache import Manifest, RunConfig, StageOutput, database, run_c
 from adforge.storage import sha256_bytes
 from models.contracts import BackgroundRequest
 from models.registry import backend
+from models.runtime import bind_run
 from tasks.common import TASK_OPTIONS, ProductJob, blob_image
 
 
@@ -60,6 +61,7 @@ def segment(cfg: RunConfig, job: ProductJob) -> ProductJob:
     """Cut the product out of its photo (a photo that already has alpha is used as is)."""
     data = _read_photo(job)
     segmenter = backend("segment", cfg.backends.segment)
+    bind_run(cfg.db_url, cfg.run_id)  # model loads and unloads become this run's rows
 
     def compute() -> StageOutput:
         loaded = load_image(data, name=f"{job.sku} ({job.row.image})",
@@ -95,6 +97,7 @@ def background_request(cfg: RunConfig, job: ProductJob, width: int,
 def background(cfg: RunConfig, job: ProductJob) -> ProductJob:
     """Make the master background (square, `composite.master_size`)."""
     generator = backend("background", cfg.backends.background)
+    bind_run(cfg.db_url, cfg.run_id)
     size = cfg.composite.master_size
     request = background_request(cfg, job, size, size)
     manifest = run_cached(
@@ -143,6 +146,7 @@ def layout(cfg: RunConfig, job: ProductJob) -> ProductJob:
     """Decide where the copy goes on the master, away from the product."""
     composite_made = job.need("composite")
     analyzer = backend("layout", cfg.backends.layout)
+    bind_run(cfg.db_url, cfg.run_id)
     size = cfg.composite.master_size
     safe = Box(x=0.05, y=0.05, w=0.9, h=0.9).to_pixels(size, size)
 
@@ -165,6 +169,7 @@ def text(cfg: RunConfig, job: ProductJob) -> ProductJob:
     """Set the copy on the master exactly as the brief says."""
     composite_made, layout_made = job.need("composite"), job.need("layout")
     renderer = backend("text", cfg.backends.text)
+    bind_run(cfg.db_url, cfg.run_id)
     spec = LayoutSpec.model_validate(layout_made.meta["layout"])
 
     def compute() -> StageOutput:
@@ -172,7 +177,8 @@ def text(cfg: RunConfig, job: ProductJob) -> ProductJob:
         result = renderer.render(image, spec, job.row.copy, cfg.brand)
         return StageOutput(blobs={"master": _png(result.image)},
                            meta={"fonts": sorted({f.font for f in result.fits}),
-                                 "ellipsized": any(f.ellipsized for f in result.fits)})
+                                 "ellipsized": any(f.ellipsized for f in result.fits),
+                                 "attempts": result.attempts})
 
     manifest = run_cached(cfg, stage="text",
                           inputs={"composite": composite_made.key, "layout": layout_made.key,

@@ -13,7 +13,9 @@ SQLite connections run with WAL journalling, a 30 s busy timeout, foreign keys o
 queue on the busy timeout instead of failing on a read-to-write upgrade.
 
 Faults that may pass on their own (a locked database, a dropped connection, a
-serialisation failure) leave `session()` as `adforge.errors.TransientError`.
+serialisation failure) leave `session()` as `adforge.errors.TransientError`. A database
+that cannot be reached is waited for first: `connect()` retries with backoff for up to
+`connect_retry_s` seconds (default 20).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from adforge.errors import TransientError
@@ -157,7 +159,6 @@ class Database:
         self.url = make_url(url)
         self.connect_retry_s = connect_retry_s
         self.engine = create_tracking_engine(self.url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._schema_ready = False
 
     @classmethod

@@ -16,6 +16,7 @@ The model loads on first use (or `load()`), fp16 on a GPU and fp32 on the CPU, a
 from __future__ import annotations
 
 import gc
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ import numpy as np
 
 from adforge.imaging.matte import finish_cutout, resize_alpha
 from models.contracts import SegmentResult
+from models.runtime import resident, resolve_device
 
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], np.float32)
@@ -69,6 +71,8 @@ class BiRefNetSegmenter:
         self.batch_size = batch_size
         self.feather_px = feather_px
         self.min_confidence = min_confidence
+        self.residency: Any = None  # (ModelManager, name) once `models.runtime.manage`d
+        self._lock = threading.Lock()
         self._model: Any = None
 
     # -- residency --------------------------------------------------------------------
@@ -77,12 +81,20 @@ class BiRefNetSegmenter:
     def loaded(self) -> bool:
         return self._model is not None
 
-    def load(self) -> LoadReport:
-        """Load the weights (once); what the load cost."""
+    @property
+    def needs_gpu(self) -> bool:
+        """True when it runs on CUDA: the flow then takes this host's GPU slot."""
+        return resolve_device(self.device).startswith("cuda")
+
+    def load(self, placement: str = "resident") -> LoadReport:
+        """Load the weights (once); what the load cost. Only `resident`: the model is
+        small (0.44 GB in fp16)."""
+        if placement != "resident":
+            raise ValueError(f"BiRefNet runs resident only, not {placement!r}")
         import torch
         from transformers import AutoModelForImageSegmentation
 
-        device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        device = resolve_device(self.device)
         dtype = torch.float16 if device.startswith("cuda") and self.half_on_gpu \
             else torch.float32
         started = time.perf_counter()
@@ -120,12 +132,11 @@ class BiRefNetSegmenter:
         """Cut several photos, `batch_size` per forward pass."""
         for image in images:
             _check_image(image)
-        if not self.loaded:
-            self.load()
         results: list[SegmentResult] = []
         for start in range(0, len(images), self.batch_size):
             chunk = images[start:start + self.batch_size]
-            masks = self.predict_masks(chunk)
+            with resident(self):
+                masks = self.predict_masks(chunk)
             results.extend(self._finish(image, mask) for image, mask in zip(chunk, masks,
                                                                             strict=True))
         return results

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ import numpy as np
 
 from adforge.model_settings import DEFAULT_BACKGROUND_TEMPLATE as DEFAULT_TEMPLATE
 from models.contracts import BackgroundRequest
+from models.runtime import resident, resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +99,9 @@ class FluxBackground:
                  variant: Variant | None = None, steps: int | None = None,
                  guidance: float | None = None, true_cfg_scale: float = 1.0,
                  max_sequence_length: int | None = None, template: str = DEFAULT_TEMPLATE,
-                 batch_size: int = 1, device: str | None = None) -> None:
+                 batch_size: int = 1, max_side: int | None = None,
+                 device: str | None = None) -> None:
+        """max_side: generate at most this side, then resize to the size asked for."""
         self.source = source
         self.variant: Variant = variant or variant_of(source)
         defaults = VARIANT_DEFAULTS[self.variant]
@@ -107,8 +111,12 @@ class FluxBackground:
         self.max_sequence_length = int(max_sequence_length or defaults["max_sequence_length"])
         self.template = template
         self.batch_size = batch_size
+        self.max_side = max_side
         self.device = device
         self._pipeline: Any = None
+        self.placement: str | None = None
+        self.residency: Any = None  # (ModelManager, name) once `models.runtime.manage`d
+        self._lock = threading.Lock()
         self._check()
         if self.variant == "dev":
             log.warning("background model %s: %s", source, DEV_LICENCE)
@@ -133,23 +141,34 @@ class FluxBackground:
     def loaded(self) -> bool:
         return self._pipeline is not None
 
-    def load(self) -> float:
-        """Load the pipeline (bf16 on a GPU, fp32 on the CPU); seconds it took."""
+    @property
+    def needs_gpu(self) -> bool:
+        """True when it runs on CUDA: the flow then takes this host's GPU slot."""
+        return resolve_device(self.device).startswith("cuda")
+
+    def load(self, placement: str = "resident") -> float:
+        """Load the pipeline (bf16 on a GPU, fp32 on the CPU) in a placement
+        (`models.placement`); seconds it took."""
         import torch
         from diffusers import FluxPipeline
 
-        device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        from models.neural.placing import apply_placement, nf4_quantization
+
+        device = resolve_device(self.device)
         dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+        extra = {"quantization_config": nf4_quantization(
+            dtype, ["transformer", "text_encoder_2"])} if placement == "nf4" else {}
         started = time.perf_counter()
         try:
-            pipeline = FluxPipeline.from_pretrained(self.source, dtype=dtype)
+            pipeline = FluxPipeline.from_pretrained(self.source, dtype=dtype, **extra)
         except OSError as error:
             raise RuntimeError(
                 f"FLUX weights {self.source!r} could not be loaded ({error}); run "
                 "`adforge models pull` with network access, or point "
                 "ADFORGE_MODELS__FLUX__SOURCE at a local folder") from error
         pipeline.set_progress_bar_config(disable=True)
-        self._pipeline = pipeline.to(device)
+        self._pipeline = apply_placement(pipeline, placement, device, dtype)
+        self.placement = placement
         return time.perf_counter() - started
 
     def unload(self) -> None:
@@ -168,10 +187,13 @@ class FluxBackground:
         """The pipeline call for a request (no model needed)."""
         negative = request.negative_prompt.strip()
         use_cfg = self.true_cfg_scale > 1.0 and bool(negative)
+        scale = min(1.0, self.max_side / max(request.width, request.height)) \
+            if self.max_side else 1.0
         return FluxCall(
             prompt=build_prompt(request, self.template),
             negative_prompt=negative if use_cfg else None,
-            width=round_size(request.width), height=round_size(request.height),
+            width=round_size(round(request.width * scale)),
+            height=round_size(round(request.height * scale)),
             steps=self.steps, guidance=self.guidance,
             true_cfg_scale=self.true_cfg_scale if use_cfg else 1.0,
             seed=request.seed, strength=strength)
@@ -185,7 +207,8 @@ class FluxBackground:
         calls = [self.plan(request) for request in requests]
         results: list[np.ndarray | None] = [None] * len(calls)
         for group in _same_shape_groups(calls, self.batch_size):
-            images = self._run(self._text_to_image(), [calls[i] for i in group])
+            with resident(self):
+                images = self._run(self._pipeline, [calls[i] for i in group])
             for index, image in zip(group, images, strict=True):
                 results[index] = image
         return [_exact_size(image, request)
@@ -198,20 +221,16 @@ class FluxBackground:
             raise ValueError(f"strength {strength} must be in (0, 1]")
         call = self.plan(request, strength=strength)
         source = cv2.resize(image, (call.width, call.height), interpolation=cv2.INTER_AREA)
-        pipeline = self._image_to_image()
-        return _exact_size(self._run(pipeline, [call], image=source)[0], request)
+        with resident(self):
+            restyled = self._run(self._image_to_image(), [call], image=source)[0]
+        return _exact_size(restyled, request)
 
     # -- helpers ----------------------------------------------------------------------
-
-    def _text_to_image(self) -> Any:
-        if not self.loaded:
-            self.load()
-        return self._pipeline
 
     def _image_to_image(self) -> Any:
         from diffusers import FluxImg2ImgPipeline
 
-        return FluxImg2ImgPipeline.from_pipe(self._text_to_image())  # shares the weights
+        return FluxImg2ImgPipeline.from_pipe(self._pipeline)  # shares the weights
 
     def _run(self, pipeline: Any, calls: list[FluxCall], **extra: Any) -> list[np.ndarray]:
         import torch

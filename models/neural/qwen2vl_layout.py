@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ from models.neural.layout_answer import (
     parse_layout,
     retry_prompt,
 )
+from models.runtime import resident, resolve_device
 
 log = logging.getLogger(__name__)
 PATCH = 28  # 14-pixel patches merged 2x2: one image token per 28x28 pixels
@@ -91,6 +93,8 @@ class Qwen2VLLayoutAnalyzer:
         self.fallback = fallback
         self.generate_options = generate_options or {}
         self.last_attempts: list[LayoutAttempt] = []
+        self.residency: Any = None  # (ModelManager, name) once `models.runtime.manage`d
+        self._lock = threading.Lock()
         self._model: Any = None
         self._processor: Any = None
 
@@ -100,11 +104,19 @@ class Qwen2VLLayoutAnalyzer:
     def loaded(self) -> bool:
         return self._model is not None
 
-    def load(self) -> float:
+    @property
+    def needs_gpu(self) -> bool:
+        """True when it runs on CUDA: the flow then takes this host's GPU slot."""
+        return resolve_device(self.device).startswith("cuda")
+
+    def load(self, placement: str = "resident") -> float:
+        """Load processor and model (bf16 on a GPU, fp32 on the CPU); resident only."""
+        if placement != "resident":
+            raise ValueError(f"the Qwen2-VL layout model runs resident only, not {placement!r}")
         import torch
         from transformers import Qwen2VLForConditionalGeneration
 
-        device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        device = resolve_device(self.device)
         dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
         started = time.perf_counter()
         try:
@@ -162,17 +174,15 @@ class Qwen2VLLayoutAnalyzer:
         import torch
         from PIL import Image
 
-        if not self.loaded:
-            self.load()
-        text = self._processor.apply_chat_template(messages, add_generation_prompt=True,
-                                                   tokenize=False)
-        inputs = self._processor(text=[text], images=[Image.fromarray(image)],
-                                 return_tensors="pt").to(self._model.device)
-        with torch.inference_mode():
+        with resident(self), torch.inference_mode():
+            text = self._processor.apply_chat_template(messages, add_generation_prompt=True,
+                                                       tokenize=False)
+            inputs = self._processor(text=[text], images=[Image.fromarray(image)],
+                                     return_tensors="pt").to(self._model.device)
             output = self._model.generate(**inputs, max_new_tokens=self.max_new_tokens,
                                           do_sample=False, **self.generate_options)
-        answer_ids = output[:, inputs["input_ids"].shape[1]:]
-        return self._processor.batch_decode(answer_ids, skip_special_tokens=True)[0]
+            answer_ids = output[:, inputs["input_ids"].shape[1]:]
+            return self._processor.batch_decode(answer_ids, skip_special_tokens=True)[0]
 
     def image_tokens(self, image: np.ndarray) -> int:
         """How many image tokens the model sees for this image (bounded by the pixels)."""

@@ -5,8 +5,9 @@ verified, retried with new seeds, and typeset when no edit passes.
    goes, its colour and button fill, the brand's tone (`edit_prompt`);
 2. `QwenImageEditPipeline` for the original weights, `QwenImageEditPlusPipeline` for
    the 2509/2511 weights; true CFG (`true_cfg_scale` 4.0, negative prompt " ");
-3. the edit is resized back to the composite and verified (`edit_check.verify_edit`):
-   product fidelity inside the mask, drift outside the text boxes, OCR of the copy;
+3. the edit runs at the composite's size (rounded to 16), is resized back exactly and
+   verified (`edit_check.verify_edit`): product fidelity inside the mask, drift outside
+   the text boxes, OCR of the copy;
 4. on failure the next seed, up to `attempts` edits, then the typesetting fallback;
    every attempt is recorded in `last_attempts`.
 
@@ -17,8 +18,9 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 import cv2
@@ -28,6 +30,7 @@ from adforge.brandkit import BrandKit
 from adforge.specs import AdCopy, LayoutSpec, TextBox, TextRole
 from models.contracts import TextRenderer, TextResult
 from models.neural.edit_check import EditThresholds, OcrReader, verify_edit
+from models.runtime import resident, resolve_device
 
 log = logging.getLogger(__name__)
 PipelineKind = Literal["edit", "edit-plus"]
@@ -79,6 +82,19 @@ def _box_instruction(text_box: TextBox, text: str) -> str:
     return said + "."
 
 
+def _shrink(image: np.ndarray, side: int | None) -> np.ndarray:
+    if side is None or max(image.shape[:2]) <= side:
+        return image
+    scale = side / max(image.shape[:2])
+    size = (max(16, round(image.shape[1] * scale)), max(16, round(image.shape[0] * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def _multiple_of_16(value: int) -> int:
+    """The edit runs at the composite's own size, rounded to the latent grid."""
+    return max(16, round(value / 16) * 16)
+
+
 def _area(cx: float, cy: float) -> str:
     row = "top" if cy < 1 / 3 else "bottom" if cy > 2 / 3 else "middle"
     column = "left" if cx < 1 / 3 else "right" if cx > 2 / 3 else "centre"
@@ -95,7 +111,11 @@ class QwenImageEditText:
                  true_cfg_scale: float = 4.0, negative_prompt: str = " ", attempts: int = 3,
                  seed: int = 0, thresholds: EditThresholds | None = None,
                  fallback: TextRenderer | None = None, ocr: OcrReader | None = None,
+                 work_side: int | None = None, plus_areas: tuple[int, int] | None = None,
                  device: str | None = None) -> None:
+        """work_side: edit at most this side, then resize back (tiny models).
+        plus_areas: (VAE, condition) image areas of the Plus pipeline, which reads them
+        from module constants (diffusers: 1024x1024, 384x384); None keeps them."""
         if steps < 1 or attempts < 1:
             raise ValueError(f"steps ({steps}) and attempts ({attempts}) must be at least 1")
         if true_cfg_scale > 1.0 and not negative_prompt:
@@ -110,8 +130,12 @@ class QwenImageEditText:
         self.thresholds = thresholds or EditThresholds()
         self.fallback = fallback
         self.ocr = ocr
+        self.work_side = work_side
+        self.plus_areas = plus_areas
         self.device = device
         self.last_attempts: list[EditAttempt] = []
+        self.residency: Any = None  # (ModelManager, name) once `models.runtime.manage`d
+        self._lock = threading.Lock()
         self._pipeline: Any = None
 
     # -- residency --------------------------------------------------------------------
@@ -120,31 +144,44 @@ class QwenImageEditText:
     def loaded(self) -> bool:
         return self._pipeline is not None
 
+    @property
+    def needs_gpu(self) -> bool:
+        """True when it runs on CUDA: the flow then takes this host's GPU slot."""
+        return resolve_device(self.device).startswith("cuda")
+
     def pipeline_class(self) -> type:
         from diffusers import QwenImageEditPipeline, QwenImageEditPlusPipeline
 
         return QwenImageEditPlusPipeline if self.kind == "edit-plus" else QwenImageEditPipeline
 
-    def load(self) -> float:
+    def load(self, placement: str = "resident") -> float:
+        """Load the pipeline (bf16 on a GPU, fp32 on the CPU) in a placement."""
         import torch
 
+        from models.neural.placing import apply_placement, nf4_quantization
         from models.neural.qwen2vl_layout import image_only_processor_class
 
-        device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        device = resolve_device(self.device)
         dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
         started = time.perf_counter()
         try:  # the processor without its video half, which would need torchvision
             processor = image_only_processor_class().from_pretrained(self.source,
                                                                      subfolder="processor")
+            extra = {"quantization_config": nf4_quantization(
+                dtype, ["transformer", "text_encoder"])} if placement == "nf4" else {}
             pipeline = self.pipeline_class().from_pretrained(self.source, processor=processor,
-                                                             dtype=dtype)
+                                                             dtype=dtype, **extra)
         except OSError as error:
             raise RuntimeError(
                 f"Qwen-Image-Edit weights {self.source!r} could not be loaded ({error}); run "
                 "`adforge models pull` with network access, or point "
                 "ADFORGE_MODELS__QWEN_IMAGE_EDIT__SOURCE at a local folder") from error
         pipeline.set_progress_bar_config(disable=True)
-        self._pipeline = pipeline.to(device)
+        if self.plus_areas and self.kind == "edit-plus":
+            import diffusers.pipelines.qwenimage.pipeline_qwenimage_edit_plus as plus
+
+            plus.VAE_IMAGE_SIZE, plus.CONDITION_IMAGE_SIZE = self.plus_areas
+        self._pipeline = apply_placement(pipeline, placement, device, dtype)
         return time.perf_counter() - started
 
     def unload(self) -> None:
@@ -163,50 +200,59 @@ class QwenImageEditText:
                product_mask: np.ndarray | None = None) -> TextResult:
         """The verified edit, or the typeset copy when no edit passes."""
         prompt = edit_prompt(spec, copy, brand)
-        self.last_attempts = []
+        attempts: list[EditAttempt] = []
+        result = None
         for attempt in range(self.attempts):
             seed = self.seed + attempt
             started = time.perf_counter()
             edited = self.edit(image, prompt, seed)
             check = verify_edit(image, edited, spec, copy, self.thresholds,
                                 product_mask=product_mask, ocr=self.ocr)
-            self.last_attempts.append(EditAttempt(
+            attempts.append(EditAttempt(
                 backend=self.name, seed=seed, passed=check.passed,
                 seconds=time.perf_counter() - started, metrics=check.metrics,
                 failures=check.failures, notes=check.notes))
             if check.passed:
-                return TextResult(image=edited, backing=image, fits=[])
-        return self._fall_back(image, spec, copy, brand)
+                result = TextResult(image=edited, backing=image, fits=[])
+                break
+        if result is None:
+            result = self._fall_back(image, spec, copy, brand, attempts)
+        self.last_attempts = attempts
+        return replace(result, attempts=[asdict(attempt) for attempt in attempts])
 
     def edit(self, image: np.ndarray, prompt: str, seed: int) -> np.ndarray:
-        """One edit at the pipeline's own size, resized back to the image's."""
+        """One edit at the image's size rounded to 16, resized back exactly."""
         import torch
         from PIL import Image
 
-        if not self.loaded:
-            self.load()
-        output = self._pipeline(
-            image=Image.fromarray(image), prompt=prompt, negative_prompt=self.negative_prompt,
-            true_cfg_scale=self.true_cfg_scale, num_inference_steps=self.steps,
-            generator=torch.Generator("cpu").manual_seed(seed), output_type="np")
-        edited = (np.clip(output.images[0], 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
         height, width = image.shape[:2]
+        source = _shrink(image, self.work_side)
+        with resident(self):
+            output = self._pipeline(
+                image=Image.fromarray(source), prompt=prompt,
+                negative_prompt=self.negative_prompt, true_cfg_scale=self.true_cfg_scale,
+                num_inference_steps=self.steps, height=_multiple_of_16(source.shape[0]),
+                width=_multiple_of_16(source.shape[1]),
+                generator=torch.Generator("cpu").manual_seed(seed), output_type="np")
+        edited = (np.clip(output.images[0], 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
         if edited.shape[:2] != (height, width):
-            edited = cv2.resize(edited, (width, height), interpolation=cv2.INTER_AREA)
+            shrinking = edited.shape[0] > height
+            edited = cv2.resize(edited, (width, height), interpolation=cv2.INTER_AREA
+                                if shrinking else cv2.INTER_CUBIC)
         return edited
 
     def _fall_back(self, image: np.ndarray, spec: LayoutSpec, copy: AdCopy,
-                   brand: BrandKit) -> TextResult:
+                   brand: BrandKit, attempts: list[EditAttempt]) -> TextResult:
         if self.fallback is None:
             from models.classic.text import TypesetRenderer
 
             self.fallback = TypesetRenderer()
-        failures = self.last_attempts[-1].failures if self.last_attempts else []
+        failures = attempts[-1].failures if attempts else []
         log.warning("text: %d edit(s) failed verification (%s); typesetting instead",
-                    len(self.last_attempts), "; ".join(failures))
+                    len(attempts), "; ".join(failures))
         started = time.perf_counter()
         result = self.fallback.render(image, spec, copy, brand)
-        self.last_attempts.append(EditAttempt(
+        attempts.append(EditAttempt(
             backend=self.fallback.name, seed=None, passed=True,
             seconds=time.perf_counter() - started,
             notes=[f"fallback after {self.attempts} failed edit(s)"]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import urllib.request
 from pathlib import Path
@@ -79,7 +80,8 @@ def test_cli_run_on_s3_and_postgres_matches_local_defaults(
     links = PRESIGNED.findall(page)
     assert len(links) == len(KINDS) * len(PRESETS) + 1  # every rendition + the contact sheet
     assert _fetch(links[0])[:8] == b"\x89PNG\r\n\x1a\n"
-    # 5. The secret key is nowhere: CLI output, report, database, files
+    # 5. The secret key (the one the CLI ran with) is nowhere: output, report, database, files
+    assert os.environ["AWS_SECRET_ACCESS_KEY"] == SECRET
     assert SECRET not in output and SECRET not in page
     dump = " ".join(str(r) for table in ("runs", "products", "assets", "errors", "renditions")
                     for r in rows(pg_url, f"select * from {table}"))

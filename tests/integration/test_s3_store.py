@@ -52,9 +52,9 @@ def test_put_get_exists_headers_and_checksum(s3_env: S3Env, tmp_path: Path) -> N
     assert not store.exists(key)
 
 
-def test_open_store_reads_the_environment(s3_env: S3Env) -> None:
+def test_open_store_reads_the_environment(s3_env: S3Env, adforge_env: Path) -> None:
     store = open_store(s3_env.store)
-    assert isinstance(store, S3Store)
+    assert isinstance(store, S3Store) and store.spool.is_relative_to(adforge_env)
     store.put_bytes("a/b.json", b"[]", "application/json")
     assert s3_env.keys("campaigns/") == ["campaigns/a/b.json"]
 
@@ -130,3 +130,20 @@ def test_inputs_are_read_from_s3(s3_env: S3Env) -> None:
     assert read_source(f"s3://{s3_env.bucket}/in/brief.csv") == b"sku,image\n"
     with pytest.raises(FileNotFoundError):
         read_source(f"s3://{s3_env.bucket}/in/missing.csv")
+
+
+def test_brand_kit_from_s3_downloads_its_font_files(s3_env: S3Env,
+                                                   adforge_env: Path) -> None:
+    from adforge.brandkit import load_brand_kit
+
+    client = s3_env.server.client()
+    kit = b"name: S3 Brand\nfonts:\n  headline: {path: fonts/Brand.otf}\n"
+    client.put_object(Bucket=s3_env.bucket, Key="kits/brand.yaml", Body=kit)
+    client.put_object(Bucket=s3_env.bucket, Key="kits/fonts/Brand.otf", Body=b"font bytes")
+
+    loaded = load_brand_kit(f"s3://{s3_env.bucket}/kits/brand.yaml")
+
+    assert loaded.name == "S3 Brand"
+    assert loaded.fonts.headline.path is not None
+    assert loaded.fonts.headline.path.read_bytes() == b"font bytes"
+    assert loaded.fonts.headline.path.is_relative_to(adforge_env)

@@ -28,11 +28,17 @@ def test_manual_deployment_run_page_shows_the_campaign_request_form(
 
 def test_finished_run_page_shows_the_contact_sheet_artifact(
         prefect_service: Service, manual_run: dict) -> None:
-    url = f"{prefect_service.ui_url}/runs/flow-run/{manual_run['id']}?tab=Artifacts"
-
-    dom = browser.page_dom(url)
+    # The flow run's page (the UI's current version, under /v2), its Artifacts tab
+    url = f"{prefect_service.ui_url}/v2/runs/flow-run/{manual_run['id']}?tab=Artifacts"
+    text = browser.page_text(url)
     browser.screenshot(url, TEST_OUTPUT / "ui_flow_run_artifacts.png")
-    assert manual_run["name"] in dom
-    assert "contact-sheet" in dom
-    assert "campaign-summary" in dom
-    assert (TEST_OUTPUT / "ui_flow_run_artifacts.png").stat().st_size > 10_000
+    assert manual_run["name"] in text
+    for key in ("contact-sheet", "campaign-summary", "campaign-stages"):
+        assert key in text, f"{key} not on the flow run's Artifacts tab"
+    assert "contact sheet of run" in text
+    # The contact-sheet artifact's own page shows the picture
+    sheet = next(a for a in prefect_service.api.artifacts(manual_run["id"])
+                 if a["key"] == "contact-sheet")
+    url = f"{prefect_service.ui_url}/v2/artifacts/artifact/{sheet['id']}"
+    assert "data:image/jpeg;base64," in browser.page_dom(url)
+    browser.screenshot(url, TEST_OUTPUT / "ui_contact_sheet_artifact.png")

@@ -105,3 +105,11 @@ def test_bad_settings_are_refused_with_the_fix():
         FluxBackground(true_cfg_scale=0.5)
     with pytest.raises(ValueError, match="template"):
         FluxBackground(template="{subject}")
+
+
+def test_a_lighter_placement_gives_the_same_backdrop(tiny_flux, flux):
+    offloaded = FluxBackground(str(tiny_flux), steps=2, max_sequence_length=32)
+    offloaded.load("group_offload")
+    assert offloaded.placement == "group_offload"
+    np.testing.assert_array_equal(offloaded.generate(request(seed=9)),
+                                  flux.generate(request(seed=9)))

@@ -25,7 +25,7 @@ SPEC = LayoutSpec(boxes=[
             size_hint=0.05, fill="#E4572E")])
 COPY = AdCopy(headline="Fresh every day", cta="Shop now", language="en")
 LOOSE = EditThresholds(min_product_ssim=-1.0, max_product_delta_e=1e3,
-                       max_outside_delta_e=1e3)
+                       max_outside_delta_e=1e3, max_product_changed=1.0)
 
 
 def composite() -> tuple[np.ndarray, np.ndarray]:
@@ -63,6 +63,7 @@ def test_failed_edits_retry_with_new_seeds_then_typeset(tiny_qwen_image_edit,
     assert [(a.backend, a.seed, a.passed) for a in attempts] == [
         ("qwen-image-edit", 7, False), ("qwen-image-edit", 8, False), ("typeset", None, True)]
     assert all(a.failures and "product_ssim" in a.metrics for a in attempts[:2])
+    assert [a["seed"] for a in result.attempts] == [7, 8, None]  # recorded with the asset
 
 
 def test_a_passing_edit_is_the_result_at_the_composite_size(tiny_qwen_image_edit,

@@ -44,3 +44,27 @@ def test_a_bad_model_setting_is_refused_by_name(monkeypatch):
     monkeypatch.setenv("ADFORGE_MODELS__BIREFNET__INPUT_SIZE", "1000")
     with pytest.raises(ValidationError, match="input_size"):
         Settings()
+
+
+def test_qwen2vl_and_qwen_image_edit_are_built_from_their_settings(monkeypatch):
+    monkeypatch.setenv("ADFORGE_MODELS__QWEN2VL__MAX_PIXELS", str(512 * 28 * 28))
+    monkeypatch.setenv("ADFORGE_MODELS__QWEN_IMAGE_EDIT__STEPS", "12")
+    monkeypatch.setenv("ADFORGE_MODELS__QWEN_IMAGE_EDIT__MIN_PRODUCT_SSIM", "0.9")
+    analyzer = FACTORIES["layout"]["qwen2-vl"]()
+    renderer = FACTORIES["text"]["qwen-image-edit"]()
+    assert analyzer.max_pixels == 512 * 28 * 28 and analyzer.fallback.name == "classic"
+    assert (renderer.steps, renderer.kind, renderer.fallback.name) == (12, "edit-plus", "typeset")
+    assert renderer.thresholds.min_product_ssim == 0.9
+
+
+def test_neural_backends_ask_for_the_hosts_gpu_slot_only_on_cuda():
+    torch = pytest.importorskip("torch")
+    from models.neural.birefnet import BiRefNetSegmenter
+    from models.neural.flux import FluxBackground
+    from models.neural.qwen2vl_layout import Qwen2VLLayoutAnalyzer
+    from models.neural.qwen_image_edit import QwenImageEditText
+
+    for kind in (BiRefNetSegmenter, FluxBackground, Qwen2VLLayoutAnalyzer, QwenImageEditText):
+        assert kind("x/y", device="cuda").needs_gpu
+        assert not kind("x/y", device="cpu").needs_gpu
+        assert kind("x/y").needs_gpu == torch.cuda.is_available()

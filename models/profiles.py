@@ -1,0 +1,93 @@
+"""The neural profiles' models: hub ids, real footprints, and the memory plan.
+
+Footprints come from the published architectures (FACTS: parameter counts at bf16,
+BiRefNet at fp16) plus a working-memory allowance for one 1024x1024 call; the planner
+(`models.placement`) turns them into placements within the profile's budget. Pure
+Python: `adforge models plan` prints this without torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.placement import GIB, PLACEMENTS, Footprint, NoPlacementError, choose_placement
+
+
+@dataclass(frozen=True)
+class ModelPlanEntry:
+    key: str  # the settings key: ADFORGE_MODELS__<KEY>__SOURCE
+    stage: str
+    source: str
+    footprint: Footprint
+    share: str | None = None  # identical weights loaded once
+
+
+def _gb(value: float) -> int:
+    return int(value * 1e9)
+
+
+# component sizes in bytes at bf16 (fp16 for BiRefNet), from the real configs
+FLUX_SCHNELL = ModelPlanEntry(
+    "flux", "background", "black-forest-labs/FLUX.1-schnell",
+    Footprint(weights=_gb(23.8 + 9.5 + 0.25 + 0.17), working=3 * GIB,
+              largest_component=_gb(23.8), largest_block=_gb(23.8 / 57)))
+MODELS: tuple[ModelPlanEntry, ...] = (
+    ModelPlanEntry("birefnet", "segment", "ZhengPeng7/BiRefNet",
+                   Footprint(weights=_gb(0.44), working=3 * GIB)),
+    FLUX_SCHNELL,
+    ModelPlanEntry("qwen2vl", "layout", "Qwen/Qwen2-VL-7B-Instruct",
+                   Footprint(weights=_gb(16.6), working=2 * GIB,
+                             largest_component=_gb(15.2), largest_block=_gb(16.6 / 28))),
+    ModelPlanEntry("qwen_image_edit", "text", "Qwen/Qwen-Image-Edit-2509",
+                   Footprint(weights=_gb(40.9 + 16.6 + 0.25), working=4 * GIB,
+                             largest_component=_gb(40.9), largest_block=_gb(40.9 / 60)),
+                   share=None),
+)
+
+
+@dataclass(frozen=True)
+class NeuralProfile:
+    name: str
+    budget_bytes: int
+    placements: tuple[str, ...]
+    description: str
+
+
+PROFILE_PLANS = {
+    "gpu-24gb": NeuralProfile("gpu-24gb", 24 * GIB, PLACEMENTS,
+                              "a single 24 GiB card: fp8/nf4 or offload where needed"),
+    "gpu-80gb": NeuralProfile("gpu-80gb", 80 * GIB, ("resident", "model_offload"),
+                              "an 80 GiB card: bf16, resident where it fits"),
+}
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    key: str
+    stage: str
+    source: str
+    weights_gib: float
+    placement: str
+    device_gib: float
+    host_gib: float
+
+
+def memory_plan(profile: str) -> list[PlanRow]:
+    """Each model's placement when it has the profile's whole budget (stage-major: one
+    stage's model at a time, the others evicted)."""
+    if profile not in PROFILE_PLANS:
+        raise ValueError(f"no memory plan for profile {profile!r}; use one of "
+                         f"{', '.join(PROFILE_PLANS)}")
+    plan = PROFILE_PLANS[profile]
+    rows = []
+    for entry in MODELS:
+        try:
+            placement = choose_placement(entry.footprint, plan.budget_bytes, plan.placements)
+        except NoPlacementError:
+            placement = "does not fit"
+        device = entry.footprint.device_bytes(placement) if placement in PLACEMENTS else 0
+        host = entry.footprint.host_bytes(placement) if placement in PLACEMENTS else 0
+        rows.append(PlanRow(entry.key, entry.stage, entry.source,
+                            entry.footprint.weights / GIB, placement, device / GIB,
+                            host / GIB))
+    return rows

@@ -1,0 +1,128 @@
+"""The worker process's model residency, shared by every neural backend.
+
+- `manager()` is the process's `ModelManager`: its budget is the profile's GPU share
+  (24 or 80 GiB) on a GPU, or `models.ram_budget_gib` on the CPU; on a GPU the probe
+  measures what each load really took;
+- `manage(backend, model, footprint)` registers a backend's load/unload with it;
+- `resident(backend)` is where a backend runs its model: the model is loaded (or
+  re-loaded after an eviction) through the manager, and cannot be evicted meanwhile;
+  calls into one backend are serialised (pipelines keep scheduler state);
+- `bind_run(db_url, run_id)` makes every later load and unload a model_events row of
+  that run; `release_all()` unloads everything (as a fresh worker would start).
+
+No torch import at module level.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from models.placement import Footprint
+from models.residency import ModelEventRecord, ModelManager
+
+_lock = threading.RLock()
+_state: dict[str, Any] = {"manager": None, "db_url": None, "run_id": None}
+
+
+def resolve_device(device: str | None) -> str:
+    """The device a backend runs on: its setting, else cuda when there is one."""
+    if device:
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _on_gpu() -> bool:
+    torch = sys.modules.get("torch")
+    return bool(torch is not None and torch.cuda.is_available())
+
+
+def manager() -> ModelManager:
+    with _lock:
+        if _state["manager"] is None:
+            from adforge.settings import Settings
+
+            settings = Settings()
+            on_gpu = _on_gpu()
+            probe = None
+            if on_gpu:
+                import torch
+
+                probe = torch.cuda.memory_allocated
+            _state["manager"] = ModelManager(
+                settings.models.budget_bytes(settings.profile, on_gpu),
+                on_event=_record, probe=probe)
+        return _state["manager"]
+
+
+def bind_run(db_url: str, run_id: str) -> None:
+    """Record the following loads and unloads as rows of this run."""
+    with _lock:
+        _state["db_url"], _state["run_id"] = db_url, run_id
+
+
+def release_all() -> None:
+    """Unload every model (registrations stay: the next use loads again)."""
+    with _lock:
+        if _state["manager"] is not None:
+            _state["manager"].release_all(include_pinned=True)
+
+
+def manage(backend: Any, model: str, footprint: Footprint, *,
+           placements: tuple[str, ...] = ("resident",), pinned: bool = False,
+           share: str | None = None) -> Any:
+    """Register a backend (with `load(placement)` and `unload()`) under `model` (a
+    second backend of the same model gets `model#2`: its own weights)."""
+    residency = manager()
+    name, count = model, 1
+    while residency.is_registered(name):
+        count += 1
+        name = f"{model}#{count}"
+    residency.register(name, lambda placement: backend.load(placement) or backend,
+                       footprint, pinned=pinned, unloader=lambda _loaded: backend.unload(),
+                       share=share, placements=placements, label=model)
+    backend.residency = (residency, name)
+    return backend
+
+
+@contextmanager
+def resident(backend: Any) -> Iterator[None]:
+    """The backend's model loaded, kept from eviction, one caller at a time."""
+    with backend._lock:
+        residency = getattr(backend, "residency", None)
+        if residency is None:
+            if not backend.loaded:
+                backend.load()
+            yield
+            return
+        residency_manager, model = residency
+        with residency_manager.acquire(model):
+            yield
+
+
+def footprint_of_folder(source: str, working: int = 0) -> Footprint | None:
+    """Weights = the safetensors files of a local checkpoint folder (None: not local)."""
+    folder = Path(source)
+    if not folder.is_dir():
+        return None
+    weights = sum(path.stat().st_size for path in folder.rglob("*.safetensors"))
+    return Footprint(weights=weights, working=working)
+
+
+def _record(event: ModelEventRecord) -> None:
+    db_url, run_id = _state["db_url"], _state["run_id"]
+    if db_url is None:
+        return
+    from adforge.db import repository
+    from adforge.stagecache import database
+
+    repository.record_model_event(database(db_url), model=event.model, action=event.action,
+                                  placement=event.placement, nbytes=event.nbytes,
+                                  seconds=event.seconds, peak_bytes=event.peak_bytes,
+                                  run_id=run_id)
