@@ -105,7 +105,7 @@ TINY_DIRS = {"birefnet": "tiny-birefnet", "flux": "tiny-flux", "qwen2vl": "tiny-
              "qwen_image_edit": "tiny-qwen-image-edit-2509"}
 TINY_SETTINGS: dict[str, dict[str, Any]] = {
     "birefnet": {"input_size": 256},
-    "flux": {"steps": 2, "max_side": 64, "max_sequence_length": 32},
+    "flux": {"steps": 2, "max_side": 64, "max_sequence_length": 32, "batch_size": 2},
     "qwen2vl": {"min_pixels": 28 * 28, "max_pixels": 4 * 28 * 28, "max_new_tokens": 32},
     "qwen_image_edit": {"steps": 2, "attempts": 1, "work_side": 64,
                         "plus_vae_area": 64 * 64, "plus_condition_area": 56 * 56},

@@ -72,6 +72,14 @@ def store(spec: str) -> AssetStore:
     return open_store(spec)
 
 
+def is_stored(cfg: RunConfig, *, stage: str, inputs: dict[str, Any],
+              params: dict[str, Any], backend: str) -> bool:
+    """Whether `run_cached` with these arguments would skip its computation (a batch
+    task asks first, so that the model runs only over what is not stored yet)."""
+    key = content_key(stage, inputs=inputs, params=params, backend=backend, ext="json")
+    return store(cfg.store).exists(key)
+
+
 def run_cached(
     cfg: RunConfig,
     *,

@@ -16,6 +16,7 @@ from prefect.artifacts import (
     create_progress_artifact,
     update_progress_artifact,
 )
+from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from adforge import progress
@@ -29,7 +30,7 @@ from flows import scale
 from flows.artifacts import publish_run_artifacts
 from flows.notify import notify_on_completion, notify_on_failure
 from flows.resilience import failure_kind, recover_before_run, upload_report
-from models.registry import stage_set
+from models.registry import backend
 from tasks import publish, stages
 from tasks.common import ProductJob, over_products
 
@@ -76,14 +77,17 @@ def brand_content(
     # 4. The stages, stage-major
     for name, stage in STAGES:
         with scale.gpu_slot(settings, _model_of(cfg, name)):  # model stages: per-host slot
-            jobs = _run_stage(cfg, name, stage.map(*over_products(cfg, jobs)), jobs, failed)
+            jobs = [job for _, job in _collect(cfg, name, _submit(cfg, name, stage, jobs),
+                                               failed)]
         tracker.step(name, len(jobs))
     # 5. Renditions: re-composed per platform from the layers
     futures = stages.renditions.map(*over_products(cfg, jobs), unmapped(chosen))
-    jobs = _run_stage(cfg, "renditions", futures, jobs, failed)
+    jobs = [job for _, job in _collect(cfg, "renditions", _each(jobs, futures), failed)]
     tracker.step("renditions", len(jobs))
     # 6. Publish: files, rows, contact sheet, report, artifacts
-    published = _publish(cfg, jobs, failed)
+    futures = publish.publish_product.map(*over_products(cfg, jobs))
+    published = {job.sku: uris for job, uris in _collect(cfg, "publish", _each(jobs, futures),
+                                                         failed)}
     tracker.step("publish", len(published))
     sheet = publish.write_contact_sheet(cfg, published, chosen) if published else None
     status = "completed" if not failed else ("partial" if published else "failed")
@@ -108,9 +112,8 @@ def _only(parsed: Brief, skus: list[str]) -> Brief:
 
 def _model_of(cfg: RunConfig, stage: str) -> object | None:
     """The backend that runs a model in `stage` (None for pure imaging stages)."""
-    backends = stage_set(cfg.backends)
-    return {"segment": backends.segmenter, "background": backends.background,
-            "layout": backends.layout, "text": backends.text}.get(stage)
+    name = getattr(cfg.backends, stage, None)
+    return backend(stage, name) if name else None
 
 
 def open_run(settings: Settings, kit: BrandKit, parsed: Brief, brief: str) -> RunConfig:
@@ -138,20 +141,45 @@ def _record_row_errors(cfg: RunConfig, row_errors: list[RowError]) -> None:
                           field=error.column)
 
 
-def _run_stage(cfg: RunConfig, name: str, futures: Any, jobs: list[ProductJob],
-               failed: dict[str, str]) -> list[ProductJob]:
+Submitted = list[tuple[list[ProductJob], PrefectFuture[Any]]]
+
+
+def _submit(cfg: RunConfig, name: str, stage: Any, jobs: list[ProductJob]) -> Submitted:
+    """One task per product, or one per micro-batch where the stage's model batches."""
+    size = stages.micro_batch(cfg, name)
+    if size == 1:
+        return _each(jobs, stage.map(*over_products(cfg, jobs)))
+    chunks = [jobs[start:start + size] for start in range(0, len(jobs), size)]
+    batch_task, _ = stages.BATCH_TASKS[name]
+    return list(zip(chunks, batch_task.map(*over_products(cfg, chunks)), strict=True))
+
+
+def _each(jobs: list[ProductJob], futures: Any) -> Submitted:
+    return [([job], future) for job, future in zip(jobs, futures, strict=True)]
+
+
+def _collect(cfg: RunConfig, name: str, submitted: Submitted,
+             failed: dict[str, str]) -> list[tuple[ProductJob, Any]]:
     """Wait for one stage over all products; record each failure and drop that product."""
-    survivors = []
-    for job, future in zip(jobs, futures, strict=True):
-        future.wait()
-        state = future.state
-        if state.is_completed():
-            survivors.append(future.result())
-            continue
-        error = state.result(raise_on_failure=False)
-        _record_failure(cfg, job.sku, name, error)
-        failed[job.sku] = f"{name}: {error}"
-    return survivors
+    done = []
+    for chunk, future in submitted:
+        for job, outcome in zip(chunk, _outcomes(future, len(chunk)), strict=True):
+            if isinstance(outcome, BaseException):
+                _record_failure(cfg, job.sku, name, outcome)
+                failed[job.sku] = f"{name}: {outcome}"
+            else:
+                done.append((job, outcome))
+    return done
+
+
+def _outcomes(future: PrefectFuture[Any], products: int) -> list[Any]:
+    """Each product's result of a task: a batch task's list, or the one result; a failed
+    task is every one of its products' failure."""
+    future.wait()
+    if not future.state.is_completed():
+        return [future.state.result(raise_on_failure=False)] * products
+    result = future.result()
+    return result if isinstance(result, list) else [result]
 
 
 def _record_failure(cfg: RunConfig, sku: str, stage: str, error: BaseException) -> None:
@@ -160,21 +188,6 @@ def _record_failure(cfg: RunConfig, sku: str, stage: str, error: BaseException) 
     field = getattr(error, "field", None) or None
     repo.record_error(db, cfg.run_id, sku, stage, kind, str(error), field=field)
     repo.set_product_status(db, cfg.run_id, sku, status)
-
-
-def _publish(cfg: RunConfig, jobs: list[ProductJob],
-             failed: dict[str, str]) -> dict[str, dict[str, str]]:
-    futures = publish.publish_product.map(*over_products(cfg, jobs))
-    published = {}
-    for job, future in zip(jobs, futures, strict=True):
-        future.wait()
-        if future.state.is_completed():
-            published[job.sku] = future.result()
-        else:
-            error = future.state.result(raise_on_failure=False)
-            _record_failure(cfg, job.sku, "publish", error)
-            failed[job.sku] = f"publish: {error}"
-    return published
 
 
 class _Progress:

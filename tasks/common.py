@@ -61,10 +61,12 @@ TASK_OPTIONS: dict[str, Any] = {
 }
 
 
-def over_products(cfg: RunConfig, jobs: list[ProductJob]) -> tuple[Any, list[Any]]:
-    """Arguments for `task.map(...)` over products. Quoted: they hold no futures, so
-    Prefect need not walk these records looking for any (half the per-task overhead)."""
-    return unmapped(quote(cfg)), [quote(job) for job in jobs]
+def over_products(cfg: RunConfig,
+                  items: list[ProductJob] | list[list[ProductJob]]) -> tuple[Any, list[Any]]:
+    """Arguments for `task.map(...)` over products (or micro-batches of them). Quoted:
+    they hold no futures, so Prefect need not walk these records looking for any (half
+    the per-task overhead)."""
+    return unmapped(quote(cfg)), [quote(item) for item in items]
 
 
 def blob_image(cfg: RunConfig, manifest: Manifest, name: str) -> np.ndarray:

@@ -6,20 +6,30 @@ to measure what Prefect adds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from prefect import task
 
 from adforge.db import repository as repo
-from adforge.errors import ImageInputError
-from adforge.imageio import encode_png, load_image
+from adforge.errors import ImageInputError, TransientError
+from adforge.imageio import LoadedImage, encode_png, load_image
 from adforge.imaging.composite import compose_layers, light_of, place_product, retouch_product
 from adforge.imaging.metrics import alpha_box
 from adforge.imaging.renditions import compose_rendition, fit_background
 from adforge.sources import read_source
 from adforge.specs import Box, LayoutSpec, PixelBox, rendition_spec
-from adforge.stagecache import Manifest, RunConfig, StageOutput, database, run_cached
+from adforge.stagecache import (
+    Manifest,
+    RunConfig,
+    StageOutput,
+    database,
+    is_stored,
+    run_cached,
+)
 from adforge.storage import sha256_bytes
-from models.contracts import BackgroundRequest
+from models.contracts import BackgroundRequest, SegmentResult
 from models.registry import backend
 from models.runtime import bind_run
 from tasks.common import TASK_OPTIONS, ProductJob, blob_image
@@ -56,29 +66,111 @@ def _crop_to_alpha(rgba: np.ndarray, pad: int = 4) -> np.ndarray:
     return rgba[y0:y1, x0:x1]
 
 
+Outcome = ProductJob | Exception  # one product's result inside a batch task
+
+
+def micro_batch(cfg: RunConfig, stage: str) -> int:
+    """Products per task in `stage`: the model's batch size where its backend batches
+    (BiRefNet, FLUX), else one."""
+    if stage not in BATCH_TASKS:
+        return 1
+    model = backend(stage, getattr(cfg.backends, stage))
+    return int(getattr(model, "batch_size", 1)) if hasattr(model, BATCH_TASKS[stage][1]) else 1
+
+
+def _attempt(work: Callable[..., Any], *args: Any) -> Any:
+    """One product's step inside a batch: its failure is returned as its own outcome.
+    A transient fault is raised, so that Prefect retries the whole batch task."""
+    try:
+        return work(*args)
+    except TransientError:
+        raise
+    except Exception as error:  # noqa: BLE001 - recorded against this product only
+        return error
+
+
+def _batch_call(method: Callable[[list[Any]], list[Any]], items: list[Any]) -> list[Any]:
+    """A backend's batch method over `items`; if it fails, every item fails with it."""
+    if not items:
+        return []
+    outcome = _attempt(method, items)
+    return outcome if isinstance(outcome, list) else [outcome] * len(items)
+
+
+def _first_error(*outcomes: Any) -> Exception | None:
+    return next((item for item in outcomes if isinstance(item, Exception)), None)
+
+
+def _only(outcomes: list[Outcome]) -> ProductJob:
+    """The one product of a per-product task: its failure fails the task."""
+    (outcome,) = outcomes
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
 @task(name="segment", task_run_name="segment-{job.row.sku}", **TASK_OPTIONS)
 def segment(cfg: RunConfig, job: ProductJob) -> ProductJob:
     """Cut the product out of its photo (a photo that already has alpha is used as is)."""
-    data = _read_photo(job)
+    return _only(segment_products(cfg, [job]))
+
+
+@task(name="segment-batch", task_run_name="segment-{jobs[0].row.sku}-batch", **TASK_OPTIONS)
+def segment_batch(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
+    """`segment` over a micro-batch: the model sees `batch_size` photos per pass."""
+    return segment_products(cfg, jobs)
+
+
+def segment_products(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
     segmenter = backend("segment", cfg.backends.segment)
     bind_run(cfg.db_url, cfg.run_id)  # model loads and unloads become this run's rows
+    photos = [_attempt(_read_photo, job) for job in jobs]
+    decoded: dict[int, LoadedImage | Exception] = {}
+    cuts: dict[int, SegmentResult | Exception] = {}
+    if hasattr(segmenter, "segment_batch"):
+        # 1. decode the photos whose cutout is not stored yet
+        decoded = {index: _attempt(_decode_photo, cfg, job, data)
+                   for index, (job, data) in enumerate(zip(jobs, photos, strict=True))
+                   if isinstance(data, bytes)
+                   and not is_stored(cfg, **_segment_key(cfg, data, segmenter))}
+        # 2. one batched model call over those without an alpha channel of their own
+        to_cut = [index for index, image in decoded.items()
+                  if isinstance(image, LoadedImage) and image.alpha is None]
+        images = [decoded[index].rgb for index in to_cut]  # type: ignore[union-attr]
+        cuts = dict(zip(to_cut, _batch_call(segmenter.segment_batch, images), strict=True))
+    # 3. store each product's cutout (computed here when the backend does not batch)
+    outcomes: list[Outcome] = []
+    for index, (job, data) in enumerate(zip(jobs, photos, strict=True)):
+        error = _first_error(data, decoded.get(index), cuts.get(index))
+        outcomes.append(error or _attempt(_store_cutout, cfg, job, data, segmenter,
+                                          decoded.get(index), cuts.get(index)))
+    return outcomes
 
+
+def _segment_key(cfg: RunConfig, data: bytes, segmenter: Any) -> dict[str, Any]:
+    return {"stage": "segment", "inputs": {"photo": sha256_bytes(data)},
+            "params": cfg.images.model_dump(), "backend": segmenter.name}
+
+
+def _decode_photo(cfg: RunConfig, job: ProductJob, data: bytes) -> LoadedImage:
+    return load_image(data, name=f"{job.sku} ({job.row.image})", **cfg.images.model_dump())
+
+
+def _store_cutout(cfg: RunConfig, job: ProductJob, data: bytes, segmenter: Any,
+                  loaded: LoadedImage | None, cut: SegmentResult | None) -> ProductJob:
     def compute() -> StageOutput:
-        loaded = load_image(data, name=f"{job.sku} ({job.row.image})",
-                            **cfg.images.model_dump())
-        if loaded.alpha is not None:
-            rgba = np.dstack([loaded.rgb, (loaded.alpha * 255 + 0.5).astype(np.uint8)])
+        image = loaded or _decode_photo(cfg, job, data)
+        if image.alpha is not None:
+            rgba = np.dstack([image.rgb, (image.alpha * 255 + 0.5).astype(np.uint8)])
             confidence, warnings = 1.0, ["used the photo's own alpha channel as the cutout"]
         else:
-            result = segmenter.segment(loaded.rgb)
+            result = cut or segmenter.segment(image.rgb)
             rgba, confidence, warnings = result.rgba, result.confidence, result.warnings
         return StageOutput(blobs={"cutout": _layer_png(_crop_to_alpha(rgba))},
                            meta={"confidence": confidence, "warnings": warnings,
-                                 "notes": loaded.notes})
+                                 "notes": image.notes})
 
-    manifest = run_cached(cfg, stage="segment", inputs={"photo": sha256_bytes(data)},
-                          params=cfg.images.model_dump(), backend=segmenter.name,
-                          compute=compute)
+    manifest = run_cached(cfg, **_segment_key(cfg, data, segmenter), compute=compute)
     if manifest.meta["confidence"] < cfg.segment.min_confidence:
         repo.record_error(database(cfg.db_url), cfg.run_id, job.sku, "segment", "warning",
                           "; ".join(manifest.meta["warnings"]), field="image")
@@ -96,17 +188,56 @@ def background_request(cfg: RunConfig, job: ProductJob, width: int,
 @task(name="background", task_run_name="background-{job.row.sku}", **TASK_OPTIONS)
 def background(cfg: RunConfig, job: ProductJob) -> ProductJob:
     """Make the master background (square, `composite.master_size`)."""
+    return _only(background_products(cfg, [job]))
+
+
+@task(name="background-batch", task_run_name="background-{jobs[0].row.sku}-batch",
+      **TASK_OPTIONS)
+def background_batch(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
+    """`background` over a micro-batch: prompts of one size share a forward pass."""
+    return background_products(cfg, jobs)
+
+
+def background_products(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
     generator = backend("background", cfg.backends.background)
     bind_run(cfg.db_url, cfg.run_id)
     size = cfg.composite.master_size
-    request = background_request(cfg, job, size, size)
-    manifest = run_cached(
-        cfg, stage="background", inputs={}, params=request.model_dump(),
-        backend=generator.name, seed=request.seed,
-        compute=lambda: StageOutput(
-            blobs={"background": _layer_png(generator.generate(request))}),
-    )
+    requests = [background_request(cfg, job, size, size) for job in jobs]
+    made: dict[int, np.ndarray | Exception] = {}
+    if hasattr(generator, "generate_batch"):
+        # 1. the backdrops not stored yet, 2. made in one batched model call
+        todo = [index for index, request in enumerate(requests)
+                if not is_stored(cfg, **_background_key(generator, request))]
+        made = dict(zip(todo, _batch_call(generator.generate_batch,
+                                          [requests[index] for index in todo]), strict=True))
+    # 3. store each product's backdrop (generated here when the backend does not batch)
+    outcomes: list[Outcome] = []
+    for index, (job, request) in enumerate(zip(jobs, requests, strict=True)):
+        image = made.get(index)
+        outcomes.append(image if isinstance(image, Exception) else
+                        _attempt(_store_background, cfg, job, generator, request, image))
+    return outcomes
+
+
+def _background_key(generator: Any, request: BackgroundRequest) -> dict[str, Any]:
+    return {"stage": "background", "inputs": {}, "params": request.model_dump(),
+            "backend": generator.name}
+
+
+def _store_background(cfg: RunConfig, job: ProductJob, generator: Any,
+                      request: BackgroundRequest, image: np.ndarray | None) -> ProductJob:
+    def compute() -> StageOutput:
+        backdrop = image if image is not None else generator.generate(request)
+        return StageOutput(blobs={"background": _layer_png(backdrop)})
+
+    manifest = run_cached(cfg, **_background_key(generator, request), seed=request.seed,
+                          compute=compute)
     return job.model_copy(update={"background": manifest})
+
+
+# stage -> (its micro-batch task, the backend method that makes a backend batch)
+BATCH_TASKS: dict[str, tuple[Any, str]] = {"segment": (segment_batch, "segment_batch"),
+                                           "background": (background_batch, "generate_batch")}
 
 
 @task(name="composite", task_run_name="composite-{job.row.sku}", **TASK_OPTIONS)

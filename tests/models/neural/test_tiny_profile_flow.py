@@ -68,3 +68,55 @@ def test_each_model_loads_once_per_batch(tiny_env, products):
     for index in range(products):
         with Image.open(run_dir / f"TINY-{index}" / "instagram_post.png") as image:
             assert image.size == (1080, 1080)
+
+
+def task_runs_by_name(env: Path, run_id: str) -> dict[str, int]:
+    """How many Prefect task runs of each task the campaign's flow run made."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    engine = sa.create_engine(f"sqlite:///{env / 'state' / 'adforge.db'}")
+    with engine.connect() as conn:
+        flow_run_id = conn.execute(sa.text("select flow_run_id from runs where id = :run"),
+                                   {"run": run_id}).scalar_one()
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
+            id=FlowRunFilterId(any_=[flow_run_id])))
+    counts: dict[str, int] = {}
+    for run in runs:
+        name = run.task_key.rsplit("-", 1)[0]  # the task function's name, then a hash
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def test_segment_and_background_run_in_micro_batches(tiny_env):
+    """Six products: BiRefNet (4 per pass) in two batch tasks, FLUX (2 per pass) in
+    three; the imaging stages stay one task per product."""
+    from flows.brand_content import brand_content
+
+    brief, brand = write_campaign(tiny_env / "in-batches", 6)
+    result = brand_content(brief=str(brief), brand=str(brand))
+    assert result["status"] == "completed", result.get("failed")
+    counts = task_runs_by_name(tiny_env, result["run_id"])
+    assert counts["segment_batch"] == 2, counts
+    assert counts["background_batch"] == 3, counts
+    assert counts["composite"] == 6, counts
+    assert "segment" not in counts and "background" not in counts, counts
+
+
+def test_a_corrupt_photo_fails_alone_inside_its_batch(tiny_env):
+    from flows.brand_content import brand_content
+
+    brief, brand = write_campaign(tiny_env / "in-corrupt", 3)
+    (tiny_env / "in-corrupt" / "photos" / "1.png").write_bytes(b"not a png at all")
+    result = brand_content(brief=str(brief), brand=str(brand))
+    assert result["status"] == "partial"
+    assert set(result["failed"]) == {"TINY-1"}
+    assert result["failed"]["TINY-1"].startswith("segment:")
+    engine = sa.create_engine(f"sqlite:///{tiny_env / 'state' / 'adforge.db'}")
+    with engine.connect() as conn:
+        errors = conn.execute(sa.text("select sku, stage, field from errors where "
+                                      "run_id = :run and kind != 'warning'"), {"run": result["run_id"]}).all()
+    assert [tuple(row) for row in errors] == [("TINY-1", "segment", "image")]
+    for sku in ("TINY-0", "TINY-2"):
+        assert (Path(result["out_dir"]) / sku / "instagram_post.png").is_file()
