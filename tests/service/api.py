@@ -8,12 +8,31 @@ from typing import Any
 import httpx
 
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+RETRYABLE = {429, 503}  # the server's "try again" (503: its SQLite database was busy)
+
+
+class RetryingTransport(httpx.HTTPTransport):
+    """Retries what the server marks retryable, with backoff, as Prefect's own client
+    does; on a loaded machine the server's SQLite is sometimes briefly locked."""
+
+    def __init__(self, attempts: int = 8) -> None:
+        super().__init__()
+        self.attempts = attempts
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        for attempt in range(self.attempts):
+            response = super().handle_request(request)
+            if response.status_code not in RETRYABLE or attempt == self.attempts - 1:
+                return response
+            response.close()
+            time.sleep(min(0.5 * 2 ** attempt, 8.0))
+        raise AssertionError("unreachable")
 
 
 class PrefectAPI:
     def __init__(self, api_url: str) -> None:
         self.url = api_url
-        self.http = httpx.Client(base_url=api_url, timeout=30)
+        self.http = httpx.Client(base_url=api_url, timeout=30, transport=RetryingTransport())
 
     def deployment(self, name: str) -> dict[str, Any]:
         response = self.http.get(f"/deployments/name/{name}")
