@@ -94,6 +94,18 @@ def _record_master_quality(cfg: RunConfig, job: ProductJob) -> None:
     repo.record_qualities(db, run_id=cfg.run_id, sku=job.sku, subject="master", checks={
         "delta_e": (delta_e, delta_e <= cfg.composite.max_delta_e),
         "segment_confidence": (confidence, confidence >= cfg.segment.min_confidence)})
+    for number, attempt in enumerate(job.text.meta.get("attempts", []) if job.text else [], 1):
+        _record_text_attempt(cfg, job.sku, number, attempt)
+
+
+def _record_text_attempt(cfg: RunConfig, sku: str, number: int, attempt: dict) -> None:
+    """One neural text edit (or the typesetting fallback): its seconds and verification
+    metrics as quality rows of subject `text-<n>-<backend>`, marked with its verdict."""
+    passed = bool(attempt["passed"])
+    checks = {"seconds": (attempt["seconds"], passed)}
+    checks |= {metric: (value, passed) for metric, value in attempt["metrics"].items()}
+    repo.record_qualities(database(cfg.db_url), run_id=cfg.run_id, sku=sku,
+                          subject=f"text-{number}-{attempt['backend']}"[:50], checks=checks)
 
 
 def write_contact_sheet(cfg: RunConfig, published: dict[str, dict[str, str]],

@@ -6,9 +6,11 @@ to measure what Prefect adds.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
+import cv2
 import numpy as np
 from prefect import task
 
@@ -305,7 +307,10 @@ def text(cfg: RunConfig, job: ProductJob) -> ProductJob:
 
     def compute() -> StageOutput:
         image = blob_image(cfg, composite_made, "composite")
-        result = renderer.render(image, spec, job.row.copy, cfg.brand)
+        extra = {}
+        if "product_mask" in inspect.signature(renderer.render).parameters:  # verifies edits
+            extra["product_mask"] = product_mask(cfg, composite_made, image.shape[:2])
+        result = renderer.render(image, spec, job.row.copy, cfg.brand, **extra)
         return StageOutput(blobs={"master": _png(result.image)},
                            meta={"fonts": sorted({f.font for f in result.fits}),
                                  "ellipsized": any(f.ellipsized for f in result.fits),
@@ -318,6 +323,17 @@ def text(cfg: RunConfig, job: ProductJob) -> ProductJob:
                           params={"min_font_px": cfg.min_font_px}, backend=renderer.name,
                           compute=compute)
     return job.model_copy(update={"text": manifest})
+
+
+def product_mask(cfg: RunConfig, composite_made: Manifest,
+                 shape: tuple[int, int]) -> np.ndarray:
+    """Where the product is on the master (alpha >= 0.5): a text edit must not touch it."""
+    alpha = blob_image(cfg, composite_made, "product")[..., 3]
+    box = PixelBox(*composite_made.meta["product_box"])
+    placed = cv2.resize(alpha, (box.width, box.height), interpolation=cv2.INTER_AREA)
+    mask = np.zeros(shape, bool)
+    mask[box.y0:box.y1, box.x0:box.x1] = placed >= 128
+    return mask
 
 
 @task(name="renditions", task_run_name="renditions-{job.row.sku}", **TASK_OPTIONS)

@@ -102,6 +102,42 @@ def test_segment_and_background_run_in_micro_batches(tiny_env):
     assert counts["background_batch"] == 3, counts
     assert counts["composite"] == 6, counts
     assert "segment" not in counts and "background" not in counts, counts
+    attempts = text_attempts(tiny_env, result["run_id"])
+    for index in range(6):  # a tiny random edit fails verification: typesetting takes over
+        assert attempts[f"TINY-{index}"] == [("text-1-qwen-image-edit", False),
+                                             ("text-2-typeset", True)]
+
+
+def text_attempts(env: Path, run_id: str) -> dict[str, list[tuple[str, bool]]]:
+    """Each product's recorded text attempts (subject, verdict), in order."""
+    engine = sa.create_engine(f"sqlite:///{env / 'state' / 'adforge.db'}")
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "select sku, subject, passed from quality where run_id = :run and "
+            "subject like 'text-%' and metric = 'seconds' order by subject"),
+            {"run": run_id}).all()
+    found: dict[str, list[tuple[str, bool]]] = {}
+    for sku, subject, passed in rows:
+        found.setdefault(sku, []).append((subject, bool(passed)))
+    return found
+
+
+def test_the_text_edit_is_checked_inside_the_product_mask(tiny_env):
+    """The text stage hands the edit check the product's matte, so fidelity is measured
+    on the product itself (not on everything outside the text boxes)."""
+    import json
+
+    from flows.brand_content import brand_content
+
+    brief, brand = write_campaign(tiny_env / "in-mask", 1)
+    result = brand_content(brief=str(brief), brand=str(brand))
+    assert result["status"] == "completed", result.get("failed")
+    saved = tiny_env / "state" / "assets" / "runs" / result["run_id"] / "jobs" / "TINY-0.json"
+    job = json.loads(saved.read_text())
+    edit = job["text"]["meta"]["attempts"][0]
+    assert edit["backend"] == "qwen-image-edit"
+    assert not any("no product mask" in note for note in edit["notes"]), edit["notes"]
+    assert "product_ssim" in edit["metrics"], edit
 
 
 def test_a_corrupt_photo_fails_alone_inside_its_batch(tiny_env):
