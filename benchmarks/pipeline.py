@@ -1,6 +1,6 @@
 """Pipeline benchmark: products per minute through Prefect vs the same stages in a loop.
 
-    python benchmarks/pipeline.py [--products 50] [--workers 2] [--json]
+    python benchmarks/pipeline.py [--products 50] [--workers 2] [--repeats 3] [--json]
 
 Both sides run the same task bodies on the `classic` profile, stage-major, over the same
 generated brief (six renditions per product), each into its own empty store and database
@@ -8,7 +8,9 @@ so neither can reuse the other's results, and both with `--workers` products in 
 (the flow through Prefect's thread-pool task runner, the loop through a plain
 `ThreadPoolExecutor`). `overhead_ratio` = Prefect time / loop time. The local Prefect
 server's start is measured apart (a first, empty flow run), and a short warm-up run
-fills the font and lookup caches before either side is timed.
+fills the font and lookup caches before either side is timed. The two sides alternate
+`--repeats` times (loop, Prefect, loop, Prefect...) and the medians are reported, with
+each repeat's own ratio, since a shared machine's load drifts.
 """
 
 from __future__ import annotations
@@ -127,6 +129,8 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2,
                         help="products in flight at once, on both sides")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="timed runs of each side, interleaved; medians are reported")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -137,18 +141,28 @@ def main() -> None:
         warm_brief, _ = write_brief_of(2, root / "warm")
         point_state_at(root / "warm")
         time_loop(warm_brief, brand, args.workers)
-        point_state_at(root / "loop")
-        loop_s, per_stage = time_loop(brief, brand, args.workers)
-        point_state_at(root / "prefect")
-        prefect_s = time_prefect(brief, brand, args.workers)
+        loop_times, prefect_times = [], []
+        per_stage: dict[str, list[float]] = defaultdict(list)
+        for repeat in range(args.repeats):  # interleaved, so drift hits both sides alike
+            point_state_at(root / f"loop-{repeat}")
+            loop_s, stage_ms = time_loop(brief, brand, args.workers)
+            loop_times.append(loop_s)
+            for stage, values in stage_ms.items():
+                per_stage[stage].extend(values)
+            point_state_at(root / f"prefect-{repeat}")
+            prefect_times.append(time_prefect(brief, brand, args.workers))
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     n = args.products
+    loop_s, prefect_s = statistics.median(loop_times), statistics.median(prefect_times)
     results = {
         "products": n,
         "workers": args.workers,
+        "repeats": args.repeats,
         "products_per_minute_prefect": round(60.0 * n / prefect_s, 1),
         "products_per_minute_loop": round(60.0 * n / loop_s, 1),
         "overhead_ratio": round(prefect_s / loop_s, 3),
+        "ratio_per_repeat": [round(p / lo, 3) for p, lo in zip(prefect_times, loop_times,
+                                                                strict=True)],
         "server_start_s": round(server_start, 2),
         "peak_rss_mb": round(peak_rss_mb, 1),
         "stage_ms": {k: round(statistics.median(v), 1) for k, v in per_stage.items()},
@@ -158,8 +172,8 @@ def main() -> None:
         return
     print(f"{n} products x 6 platforms, classic profile, {args.workers} in flight")
     for key in ("products_per_minute_prefect", "products_per_minute_loop", "overhead_ratio",
-                "server_start_s", "peak_rss_mb"):
-        print(f"  {key:<30}{results[key]:>10}")
+                "ratio_per_repeat", "server_start_s", "peak_rss_mb"):
+        print(f"  {key:<30}{str(results[key]):>10}")
     print("  per-stage median ms per product (loop):")
     for stage, ms in results["stage_ms"].items():
         print(f"    {stage:<28}{ms:>10}")

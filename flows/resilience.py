@@ -9,7 +9,11 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from prefect import get_run_logger
+from prefect.exceptions import MissingContextError
 
 from adforge.db.repository import ProductStatus
 from adforge.errors import InputError, TransientError
@@ -31,9 +35,17 @@ def failure_kind(error: BaseException) -> tuple[str, ProductStatus]:
     return "stage", "failed"
 
 
+def _logger() -> Any:
+    """The run's logger inside a flow; a plain one when called outside (benchmarks)."""
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger("adforge.resilience")
+
+
 def recover_before_run(cfg: RunConfig) -> None:
     """Sweep stale temporary files; upload an S3 spool left by an earlier run."""
-    logger = get_run_logger()
+    logger = _logger()
     assets = store(cfg.store)
     folders = [cfg.out_dir, Settings().home / "cache"]
     if isinstance(assets, LocalStore):
@@ -57,8 +69,8 @@ def upload_report(cfg: RunConfig) -> str | None:
     try:
         url = publish.upload_report(cfg)
     except TransientError as exc:
-        get_run_logger().warning("report not uploaded (S3 unreachable): %s", exc)
+        _logger().warning("report not uploaded (S3 unreachable): %s", exc)
         return None
     if url:
-        get_run_logger().info("report: %s", url.split("?", 1)[0] + "?<signed>")
+        _logger().info("report: %s", url.split("?", 1)[0] + "?<signed>")
     return url
