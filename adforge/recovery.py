@@ -8,32 +8,22 @@ writer's file is never touched, so concurrent runs on one machine are safe.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from adforge.processes import is_alive
 from adforge.storage import is_temp_name
 
 TEMP_PID = re.compile(r"\.(?P<pid>\d+)-[0-9a-f]+\.tmp$")
-
-
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def is_stale_temp(path: Path, max_age_s: float, now: float) -> bool:
     """A temporary file whose writer has died (or, without a pid, that is old)."""
     match = TEMP_PID.search(path.name)
     if match is not None:
-        return not process_alive(int(match["pid"]))
+        return not is_alive(int(match["pid"]))
     return now - path.stat().st_mtime > max_age_s
 
 

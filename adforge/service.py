@@ -20,6 +20,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from adforge.processes import is_alive
+
 POOLS = ("adforge-gpu", "adforge-cpu")
 SERVER_ENV = {
     "PREFECT_UI_ENABLED": "true",  # the local-mode default (false) must not reach the server
@@ -73,21 +75,6 @@ def _spawn(state: ServiceState, name: str, argv: list[str], env: dict[str, str])
                                start_new_session=True, cwd=Path.cwd())
     state.pid_file(name).write_text(str(process.pid))
     return process.pid
-
-
-def is_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return not _is_zombie(pid)
-
-
-def _is_zombie(pid: int) -> bool:
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.is_file() and stat.read_text().split(")")[-1].split()[0] == "Z"
 
 
 def _get(url: str, timeout: float = 2.0) -> int:

@@ -10,17 +10,26 @@
 - `bind_run(db_url, run_id)` makes every later load and unload a model_events row of
   that run; `release_all()` unloads everything (as a fresh worker would start).
 
+What the backends themselves share: `NeuralBackend` (`needs_gpu`) and `PipelineBackend`
+(one diffusers pipeline: `loaded`, `unload`), `require_resident`,
+`device_and_dtype`, `weights_load` (a missing checkpoint said as what to do),
+`free_memory` (after an unload), and `run_pipeline` (a diffusers call with seeded CPU
+generators, its images as uint8).
+
 No torch import at module level.
 """
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from models.placement import Footprint
 from models.residency import ModelEventRecord, ModelManager
@@ -36,6 +45,92 @@ def resolve_device(device: str | None) -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class NeuralBackend:
+    """What every neural backend shares: its device setting (which decides `needs_gpu`),
+    its `residency` once `manage`d, and the lock that `resident` serialises calls with."""
+
+    def __init__(self, device: str | None) -> None:
+        self.device = device
+        self.residency: Any = None  # (ModelManager, name) once `manage`d
+        self._lock = threading.Lock()
+
+    @property
+    def needs_gpu(self) -> bool:
+        """True when it runs on CUDA: the flow then takes this host's GPU slot."""
+        return resolve_device(self.device).startswith("cuda")
+
+
+class PipelineBackend(NeuralBackend):
+    """A neural backend on one diffusers pipeline: `_pipeline`, None until `load`."""
+
+    def __init__(self, device: str | None) -> None:
+        super().__init__(device)
+        self._pipeline: Any = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._pipeline is not None
+
+    def unload(self) -> None:
+        """Drop the pipeline and give its memory back."""
+        if self._pipeline is None:
+            return
+        self._pipeline = None
+        free_memory()
+
+
+def require_resident(what: str, placement: str) -> None:
+    """A model small enough to run resident only refuses any other placement."""
+    if placement != "resident":
+        raise ValueError(f"{what} runs resident only, not {placement!r}")
+
+
+def device_and_dtype(device: str | None, gpu_dtype: str = "bfloat16") -> tuple[str, Any]:
+    """The device a backend loads on, and its weights' dtype: `gpu_dtype` (a torch dtype's
+    name) on CUDA, float32 elsewhere."""
+    import torch
+
+    resolved = resolve_device(device)
+    dtype = getattr(torch, gpu_dtype) if resolved.startswith("cuda") else torch.float32
+    return resolved, dtype
+
+
+@contextmanager
+def weights_load(what: str, source: str, setting: str,
+                 error: type[Exception] = RuntimeError) -> Iterator[None]:
+    """Around `from_pretrained`: weights that cannot be read (OSError) become `error`,
+    telling how to get them (`setting`: where to point at a local folder)."""
+    try:
+        yield
+    except OSError as cause:
+        raise error(
+            f"{what} weights {source!r} could not be loaded ({cause}); run "
+            "`adforge models pull` with network access, or point "
+            f"{setting} at a local folder") from cause
+
+
+def free_memory() -> None:
+    """Give the memory of dropped weights back (gc, then the CUDA cache)."""
+    gc.collect()
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def run_pipeline(pipeline: Any, seed: int | Sequence[int], **kwargs: Any) -> list[np.ndarray]:
+    """Call a diffusers pipeline with seeded CPU generators (the same seed, the same image
+    on any device): one generator for an int, one per image for a list of seeds. The
+    images as uint8 RGB."""
+    import torch
+
+    generator = [torch.Generator("cpu").manual_seed(one) for one in seed] \
+        if isinstance(seed, Sequence) else torch.Generator("cpu").manual_seed(seed)
+    output = pipeline(**kwargs, generator=generator, output_type="np")
+    return [(np.clip(image, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
+            for image in output.images]
 
 
 def _on_gpu() -> bool:

@@ -11,6 +11,9 @@ that later stages composite:
    with F and B estimated from nearby pure pixels (blur fusion), so that no halo of
    the old backdrop stays on the edge once the cutout stands on another background.
 
+`finish_segmentation` adds the warnings every segmenter gives (nothing found, low
+confidence); `check_photo` is what every segmenter accepts.
+
 Mattes follow `adforge.specs`: float32 (H, W) in [0, 1]; images uint8 RGB / RGBA.
 """
 
@@ -59,6 +62,45 @@ def finish_cutout(
     rgba[..., :3] = foreground
     rgba[..., 3] = np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return rgba
+
+
+def finish_segmentation(
+    image_rgb: np.ndarray,
+    coarse_alpha: np.ndarray,
+    confidence: float,
+    *,
+    feather_px: float,
+    min_confidence: float,
+    nothing_found: str | None,
+    doubt: str,
+) -> tuple[np.ndarray, list[str]]:
+    """A segmenter's result from its coarse alpha: the cutout (`finish_cutout`) and its
+    warnings (never an exception).
+
+    confidence: the segmenter's own 0..1; below `min_confidence` a warning says `doubt`
+        (what makes the mask unsure).
+    nothing_found: why no product was found (a warning), None when one was.
+    """
+    rgba = finish_cutout(image_rgb, coarse_alpha, feather_px=feather_px)
+    warnings = []
+    if nothing_found is not None:
+        warnings.append(f"no product found: {nothing_found}")
+    if confidence < min_confidence:
+        warnings.append(f"low segmentation confidence {confidence:.2f}: {doubt}; "
+                        "check the cutout")
+    return rgba, warnings
+
+
+def check_photo(image: np.ndarray) -> None:
+    """What every segmenter takes: an 8-bit RGB photo of at least 16 pixels a side."""
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 \
+            or image.shape[2] != 3:
+        shape = getattr(image, "shape", None)
+        raise ValueError(f"segment() needs an RGB photo as uint8 (H, W, 3), got {shape}; "
+                         "convert RGBA/grey/16-bit photos to 8-bit RGB first")
+    if min(image.shape[:2]) < 16:
+        raise ValueError(f"photo of {image.shape[1]}x{image.shape[0]} is too small to segment;"
+                         " use at least 16 pixels on each side")
 
 
 def resize_alpha(alpha: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from adforge.imaging.color import srgb_to_lab
-from adforge.imaging.matte import finish_cutout
+from adforge.imaging.matte import check_photo, finish_segmentation
 from models.contracts import SegmentResult
 
 STRONG, WEAK = 8.0, 3.5  # evidence in units of the backdrop's own noise spread
@@ -90,7 +90,7 @@ class ClassicSegmenter:
         self.min_confidence = min_confidence
 
     def segment(self, image: np.ndarray) -> SegmentResult:
-        _check_image(image)
+        check_photo(image)
         # 1. Working copy in CIELAB.
         small = _downscale(image, self.work_size)
         lab = srgb_to_lab(small)
@@ -100,21 +100,14 @@ class ClassicSegmenter:
         # 4.-5. GrabCut seeded from the evidence, then the dominant object.
         mask = grabcut_mask(small, lab, evidence, self.grabcut_iterations)
         mask = dominant_object(mask, evidence)
-        # 6. Full-resolution matte.
-        rgba = finish_cutout(image, mask.astype(np.float32), feather_px=self.feather_px)
-        # 7. Confidence, and a warning when it is low.
+        # 6.-7. Full-resolution matte; confidence, and a warning when it is low.
         confidence = score_confidence(mask, evidence, backdrop)
-        return SegmentResult(rgba=rgba, confidence=confidence,
-                             warnings=self._warnings(mask, confidence))
-
-    def _warnings(self, mask: np.ndarray, confidence: float) -> list[str]:
-        warnings = []
-        if not mask.any():
-            warnings.append("no product found: the photo looks like an empty backdrop")
-        if confidence < self.min_confidence:
-            warnings.append(f"low segmentation confidence {confidence:.2f}: the backdrop is "
-                            "not plain; check the cutout")
-        return warnings
+        rgba, warnings = finish_segmentation(
+            image, mask.astype(np.float32), confidence, feather_px=self.feather_px,
+            min_confidence=self.min_confidence,
+            nothing_found=None if mask.any() else "the photo looks like an empty backdrop",
+            doubt="the backdrop is not plain")
+        return SegmentResult(rgba=rgba, confidence=confidence, warnings=warnings)
 
 
 def fit_backdrop(lab: np.ndarray) -> Backdrop:
@@ -200,17 +193,6 @@ def score_confidence(mask: np.ndarray, evidence: Evidence, backdrop: Backdrop) -
 # ----------------------------------------------------------------------------------------
 # helpers
 # ----------------------------------------------------------------------------------------
-
-def _check_image(image: np.ndarray) -> None:
-    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 \
-            or image.shape[2] != 3:
-        shape = getattr(image, "shape", None)
-        raise ValueError(f"segment() needs an RGB photo as uint8 (H, W, 3), got {shape}; "
-                         "convert RGBA/grey/16-bit photos to 8-bit RGB first")
-    if min(image.shape[:2]) < 16:
-        raise ValueError(f"photo of {image.shape[1]}x{image.shape[0]} is too small to segment;"
-                         " use at least 16 pixels on each side")
-
 
 def _downscale(image: np.ndarray, long_side: int) -> np.ndarray:
     h, w = image.shape[:2]

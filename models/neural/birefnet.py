@@ -15,8 +15,6 @@ The model loads on first use (or `load()`), fp16 on a GPU and fp32 on the CPU, a
 
 from __future__ import annotations
 
-import gc
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,9 +23,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from adforge.imaging.matte import finish_cutout, resize_alpha
+from adforge.imaging.matte import check_photo, finish_segmentation, resize_alpha
+from models import runtime
 from models.contracts import SegmentResult
-from models.runtime import resident, resolve_device
 
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], np.float32)
@@ -48,7 +46,7 @@ class LoadReport:
     dtype: str
 
 
-class BiRefNetSegmenter:
+class BiRefNetSegmenter(runtime.NeuralBackend):
     """Segmenter protocol on a BiRefNet-contract model (hub id or local folder)."""
 
     name = "birefnet"
@@ -64,15 +62,13 @@ class BiRefNetSegmenter:
             raise ValueError(f"input_size {input_size} must be a multiple of 32 in 32..2048")
         if batch_size < 1:
             raise ValueError(f"batch_size {batch_size} must be at least 1")
+        super().__init__(device)
         self.source = source
-        self.device = device
         self.half_on_gpu = half_on_gpu
         self.input_size = input_size
         self.batch_size = batch_size
         self.feather_px = feather_px
         self.min_confidence = min_confidence
-        self.residency: Any = None  # (ModelManager, name) once `models.runtime.manage`d
-        self._lock = threading.Lock()
         self._model: Any = None
 
     # -- residency --------------------------------------------------------------------
@@ -81,31 +77,20 @@ class BiRefNetSegmenter:
     def loaded(self) -> bool:
         return self._model is not None
 
-    @property
-    def needs_gpu(self) -> bool:
-        """True when it runs on CUDA: the flow then takes this host's GPU slot."""
-        return resolve_device(self.device).startswith("cuda")
-
     def load(self, placement: str = "resident") -> LoadReport:
         """Load the weights (once); what the load cost. Only `resident`: the model is
         small (0.44 GB in fp16)."""
-        if placement != "resident":
-            raise ValueError(f"BiRefNet runs resident only, not {placement!r}")
-        import torch
+        runtime.require_resident("BiRefNet", placement)
         from transformers import AutoModelForImageSegmentation
 
-        device = resolve_device(self.device)
-        dtype = torch.float16 if device.startswith("cuda") and self.half_on_gpu \
-            else torch.float32
+        device, dtype = runtime.device_and_dtype(
+            self.device, "float16" if self.half_on_gpu else "float32")
         started = time.perf_counter()
-        try:
+        with runtime.weights_load("BiRefNet", self.source,
+                                  "the setting ADFORGE_MODELS__BIREFNET__SOURCE",
+                                  ModelUnavailableError):
             model = AutoModelForImageSegmentation.from_pretrained(
                 self.source, trust_remote_code=True, dtype=dtype)
-        except OSError as error:
-            raise ModelUnavailableError(
-                f"BiRefNet weights {self.source!r} could not be loaded ({error}); run "
-                "`adforge models pull` with network access, or point the setting "
-                "ADFORGE_MODELS__BIREFNET__SOURCE at a local folder") from error
         self._model = model.to(device=device, dtype=dtype).eval()
         nbytes = sum(p.numel() * p.element_size() for p in self._model.parameters())
         return LoadReport(model=self.source, nbytes=nbytes,
@@ -117,11 +102,7 @@ class BiRefNetSegmenter:
         if self._model is None:
             return
         self._model = None
-        gc.collect()
-        import torch
-
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+        runtime.free_memory()
 
     # -- Segmenter protocol -----------------------------------------------------------
 
@@ -131,11 +112,11 @@ class BiRefNetSegmenter:
     def segment_batch(self, images: Sequence[np.ndarray]) -> list[SegmentResult]:
         """Cut several photos, `batch_size` per forward pass."""
         for image in images:
-            _check_image(image)
+            check_photo(image)
         results: list[SegmentResult] = []
         for start in range(0, len(images), self.batch_size):
             chunk = images[start:start + self.batch_size]
-            with resident(self):
+            with runtime.resident(self):
                 masks = self.predict_masks(chunk)
             results.extend(self._finish(image, mask) for image, mask in zip(chunk, masks,
                                                                             strict=True))
@@ -164,15 +145,14 @@ class BiRefNetSegmenter:
         return np.ascontiguousarray(normalised.transpose(2, 0, 1))
 
     def _finish(self, image: np.ndarray, mask: np.ndarray) -> SegmentResult:
+        # At the photo's size already: the matte is refined with the finest radius.
         coarse = resize_alpha(mask, image.shape[:2])
-        rgba = finish_cutout(image, coarse, feather_px=self.feather_px)
         confidence = mask_confidence(mask)
-        warnings = []
-        if (mask >= 0.5).mean() < 0.001:
-            warnings.append("no product found: the mask is empty")
-        if confidence < self.min_confidence:
-            warnings.append(f"low segmentation confidence {confidence:.2f}: the mask is "
-                            "undecided over much of the photo; check the cutout")
+        rgba, warnings = finish_segmentation(
+            image, coarse, confidence, feather_px=self.feather_px,
+            min_confidence=self.min_confidence,
+            nothing_found="the mask is empty" if (mask >= 0.5).mean() < 0.001 else None,
+            doubt="the mask is undecided over much of the photo")
         return SegmentResult(rgba=rgba, confidence=confidence, warnings=warnings)
 
 
@@ -180,14 +160,3 @@ def mask_confidence(mask: np.ndarray) -> float:
     """0..1: one minus the mean indecision 4p(1-p) (0 where p is 0 or 1, 1 at p = 0.5)."""
     indecision = 4.0 * mask * (1.0 - mask)
     return float(np.clip(1.0 - indecision.mean(), 0.0, 1.0))
-
-
-def _check_image(image: np.ndarray) -> None:
-    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 \
-            or image.shape[2] != 3:
-        shape = getattr(image, "shape", None)
-        raise ValueError(f"segment() needs an RGB photo as uint8 (H, W, 3), got {shape}; "
-                         "convert RGBA/grey/16-bit photos to 8-bit RGB first")
-    if min(image.shape[:2]) < 16:
-        raise ValueError(f"photo of {image.shape[1]}x{image.shape[0]} is too small to segment;"
-                         " use at least 16 pixels on each side")

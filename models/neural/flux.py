@@ -17,9 +17,7 @@ torch and diffusers are imported here only; the pipeline loads on first use.
 
 from __future__ import annotations
 
-import gc
 import logging
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,8 +27,8 @@ import cv2
 import numpy as np
 
 from adforge.model_settings import DEFAULT_BACKGROUND_TEMPLATE as DEFAULT_TEMPLATE
+from models import runtime
 from models.contracts import BackgroundRequest
-from models.runtime import resident, resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +88,7 @@ def variant_of(source: str) -> Variant:
     return "dev" if "dev" in source.rsplit("/", 1)[-1].lower() else "schnell"
 
 
-class FluxBackground:
+class FluxBackground(runtime.PipelineBackend):
     """BackgroundGenerator protocol on a FLUX pipeline (hub id or local folder)."""
 
     name = "flux"
@@ -102,6 +100,7 @@ class FluxBackground:
                  batch_size: int = 1, max_side: int | None = None,
                  device: str | None = None) -> None:
         """max_side: generate at most this side, then resize to the size asked for."""
+        super().__init__(device)
         self.source = source
         self.variant: Variant = variant or variant_of(source)
         defaults = VARIANT_DEFAULTS[self.variant]
@@ -112,11 +111,7 @@ class FluxBackground:
         self.template = template
         self.batch_size = batch_size
         self.max_side = max_side
-        self.device = device
-        self._pipeline: Any = None
         self.placement: str | None = None
-        self.residency: Any = None  # (ModelManager, name) once `models.runtime.manage`d
-        self._lock = threading.Lock()
         self._check()
         if self.variant == "dev":
             log.warning("background model %s: %s", source, DEV_LICENCE)
@@ -136,50 +131,25 @@ class FluxBackground:
                              "and {style}") from error
 
     # -- residency --------------------------------------------------------------------
-
-    @property
-    def loaded(self) -> bool:
-        return self._pipeline is not None
-
-    @property
-    def needs_gpu(self) -> bool:
-        """True when it runs on CUDA: the flow then takes this host's GPU slot."""
-        return resolve_device(self.device).startswith("cuda")
+    # (`loaded` and `unload`: `runtime.PipelineBackend`)
 
     def load(self, placement: str = "resident") -> float:
         """Load the pipeline (bf16 on a GPU, fp32 on the CPU) in a placement
         (`models.placement`); seconds it took."""
-        import torch
         from diffusers import FluxPipeline
 
         from models.neural.placing import apply_placement, nf4_quantization
 
-        device = resolve_device(self.device)
-        dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+        device, dtype = runtime.device_and_dtype(self.device)
         extra = {"quantization_config": nf4_quantization(
             dtype, ["transformer", "text_encoder_2"])} if placement == "nf4" else {}
         started = time.perf_counter()
-        try:
+        with runtime.weights_load("FLUX", self.source, "ADFORGE_MODELS__FLUX__SOURCE"):
             pipeline = FluxPipeline.from_pretrained(self.source, dtype=dtype, **extra)
-        except OSError as error:
-            raise RuntimeError(
-                f"FLUX weights {self.source!r} could not be loaded ({error}); run "
-                "`adforge models pull` with network access, or point "
-                "ADFORGE_MODELS__FLUX__SOURCE at a local folder") from error
         pipeline.set_progress_bar_config(disable=True)
         self._pipeline = apply_placement(pipeline, placement, device, dtype)
         self.placement = placement
         return time.perf_counter() - started
-
-    def unload(self) -> None:
-        if self._pipeline is None:
-            return
-        self._pipeline = None
-        gc.collect()
-        import torch
-
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
 
     # -- BackgroundGenerator protocol -------------------------------------------------
 
@@ -207,7 +177,7 @@ class FluxBackground:
         calls = [self.plan(request) for request in requests]
         results: list[np.ndarray | None] = [None] * len(calls)
         for group in _same_shape_groups(calls, self.batch_size):
-            with resident(self):
+            with runtime.resident(self):
                 images = self._run(self._pipeline, [calls[i] for i in group])
             for index, image in zip(group, images, strict=True):
                 results[index] = image
@@ -221,7 +191,7 @@ class FluxBackground:
             raise ValueError(f"strength {strength} must be in (0, 1]")
         call = self.plan(request, strength=strength)
         source = cv2.resize(image, (call.width, call.height), interpolation=cv2.INTER_AREA)
-        with resident(self):
+        with runtime.resident(self):
             restyled = self._run(self._image_to_image(), [call], image=source)[0]
         return _exact_size(restyled, request)
 
@@ -233,17 +203,12 @@ class FluxBackground:
         return FluxImg2ImgPipeline.from_pipe(self._pipeline)  # shares the weights
 
     def _run(self, pipeline: Any, calls: list[FluxCall], **extra: Any) -> list[np.ndarray]:
-        import torch
-
         kwargs = calls[0].pipeline_kwargs() | extra
         kwargs["prompt"] = [call.prompt for call in calls]
         if "negative_prompt" in kwargs:
             kwargs["negative_prompt"] = [call.negative_prompt for call in calls]
-        generators = [torch.Generator("cpu").manual_seed(call.seed) for call in calls]
-        output = pipeline(**kwargs, generator=generators, output_type="np",
-                          max_sequence_length=self.max_sequence_length)
-        return [(np.clip(image, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
-                for image in output.images]
+        return runtime.run_pipeline(pipeline, [call.seed for call in calls], **kwargs,
+                                    max_sequence_length=self.max_sequence_length)
 
 
 def _same_shape_groups(calls: list[FluxCall], size: int) -> list[list[int]]:

@@ -14,9 +14,7 @@ torch and transformers are imported here only; the model loads on first use.
 
 from __future__ import annotations
 
-import gc
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +23,7 @@ import numpy as np
 
 from adforge.brandkit import BrandKit
 from adforge.specs import AdCopy, LayoutSpec, PixelBox
+from models import runtime
 from models.contracts import LayoutAnalyzer
 from models.neural.layout_answer import (
     LayoutAnswerError,
@@ -32,7 +31,6 @@ from models.neural.layout_answer import (
     parse_layout,
     retry_prompt,
 )
-from models.runtime import resident, resolve_device
 
 log = logging.getLogger(__name__)
 PATCH = 28  # 14-pixel patches merged 2x2: one image token per 28x28 pixels
@@ -66,7 +64,7 @@ def image_only_processor_class() -> type:
     return ImageOnlyQwen2VLProcessor
 
 
-class Qwen2VLLayoutAnalyzer:
+class Qwen2VLLayoutAnalyzer(runtime.NeuralBackend):
     """LayoutAnalyzer protocol on Qwen2-VL, falling back to another analyzer."""
 
     name = "qwen2-vl"
@@ -84,17 +82,15 @@ class Qwen2VLLayoutAnalyzer:
                              f"max_pixels ({max_pixels})")
         if retries < 0 or max_new_tokens < 16:
             raise ValueError("retries must be >= 0 and max_new_tokens >= 16")
+        super().__init__(device)
         self.source = source
         self.min_pixels = min_pixels
         self.max_pixels = max_pixels
         self.max_new_tokens = max_new_tokens
         self.retries = retries
-        self.device = device
         self.fallback = fallback
         self.generate_options = generate_options or {}
         self.last_attempts: list[LayoutAttempt] = []
-        self.residency: Any = None  # (ModelManager, name) once `models.runtime.manage`d
-        self._lock = threading.Lock()
         self._model: Any = None
         self._processor: Any = None
 
@@ -104,29 +100,16 @@ class Qwen2VLLayoutAnalyzer:
     def loaded(self) -> bool:
         return self._model is not None
 
-    @property
-    def needs_gpu(self) -> bool:
-        """True when it runs on CUDA: the flow then takes this host's GPU slot."""
-        return resolve_device(self.device).startswith("cuda")
-
     def load(self, placement: str = "resident") -> float:
         """Load processor and model (bf16 on a GPU, fp32 on the CPU); resident only."""
-        if placement != "resident":
-            raise ValueError(f"the Qwen2-VL layout model runs resident only, not {placement!r}")
-        import torch
+        runtime.require_resident("the Qwen2-VL layout model", placement)
         from transformers import Qwen2VLForConditionalGeneration
 
-        device = resolve_device(self.device)
-        dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+        device, dtype = runtime.device_and_dtype(self.device)
         started = time.perf_counter()
-        try:
+        with runtime.weights_load("Qwen2-VL", self.source, "ADFORGE_MODELS__QWEN2VL__SOURCE"):
             processor = image_only_processor_class().from_pretrained(self.source)
             model = Qwen2VLForConditionalGeneration.from_pretrained(self.source, dtype=dtype)
-        except OSError as error:
-            raise RuntimeError(
-                f"Qwen2-VL weights {self.source!r} could not be loaded ({error}); run "
-                "`adforge models pull` with network access, or point "
-                "ADFORGE_MODELS__QWEN2VL__SOURCE at a local folder") from error
         processor.image_processor.size = {"shortest_edge": self.min_pixels,
                                           "longest_edge": self.max_pixels}
         self._processor, self._model = processor, model.to(device).eval()
@@ -136,11 +119,7 @@ class Qwen2VLLayoutAnalyzer:
         if self._model is None:
             return
         self._model = self._processor = None
-        gc.collect()
-        import torch
-
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+        runtime.free_memory()
 
     # -- LayoutAnalyzer protocol ------------------------------------------------------
 
@@ -174,7 +153,7 @@ class Qwen2VLLayoutAnalyzer:
         import torch
         from PIL import Image
 
-        with resident(self), torch.inference_mode():
+        with runtime.resident(self), torch.inference_mode():
             text = self._processor.apply_chat_template(messages, add_generation_prompt=True,
                                                        tokenize=False)
             inputs = self._processor(text=[text], images=[Image.fromarray(image)],

@@ -16,21 +16,19 @@ torch and diffusers are imported here only; the pipeline loads on first use.
 
 from __future__ import annotations
 
-import gc
 import logging
-import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Literal
+from typing import Literal
 
 import cv2
 import numpy as np
 
 from adforge.brandkit import BrandKit
 from adforge.specs import AdCopy, LayoutSpec, TextBox, TextRole
+from models import runtime
 from models.contracts import TextRenderer, TextResult
 from models.neural.edit_check import EditThresholds, OcrReader, verify_edit
-from models.runtime import resident, resolve_device
 
 log = logging.getLogger(__name__)
 PipelineKind = Literal["edit", "edit-plus"]
@@ -101,7 +99,7 @@ def _area(cx: float, cy: float) -> str:
     return f"in the {row} {column}"
 
 
-class QwenImageEditText:
+class QwenImageEditText(runtime.PipelineBackend):
     """TextRenderer protocol on Qwen-Image-Edit, verified, typesetting as fallback."""
 
     name = "qwen-image-edit"
@@ -120,6 +118,7 @@ class QwenImageEditText:
             raise ValueError(f"steps ({steps}) and attempts ({attempts}) must be at least 1")
         if true_cfg_scale > 1.0 and not negative_prompt:
             raise ValueError('true CFG needs a negative prompt; " " is enough')
+        super().__init__(device)
         self.source = source
         self.kind: PipelineKind = kind or pipeline_kind(source)
         self.steps = steps
@@ -132,22 +131,10 @@ class QwenImageEditText:
         self.ocr = ocr
         self.work_side = work_side
         self.plus_areas = plus_areas
-        self.device = device
         self.last_attempts: list[EditAttempt] = []
-        self.residency: Any = None  # (ModelManager, name) once `models.runtime.manage`d
-        self._lock = threading.Lock()
-        self._pipeline: Any = None
 
     # -- residency --------------------------------------------------------------------
-
-    @property
-    def loaded(self) -> bool:
-        return self._pipeline is not None
-
-    @property
-    def needs_gpu(self) -> bool:
-        """True when it runs on CUDA: the flow then takes this host's GPU slot."""
-        return resolve_device(self.device).startswith("cuda")
+    # (`loaded` and `unload`: `runtime.PipelineBackend`)
 
     def pipeline_class(self) -> type:
         from diffusers import QwenImageEditPipeline, QwenImageEditPlusPipeline
@@ -156,26 +143,20 @@ class QwenImageEditText:
 
     def load(self, placement: str = "resident") -> float:
         """Load the pipeline (bf16 on a GPU, fp32 on the CPU) in a placement."""
-        import torch
-
         from models.neural.placing import apply_placement, nf4_quantization
         from models.neural.qwen2vl_layout import image_only_processor_class
 
-        device = resolve_device(self.device)
-        dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+        device, dtype = runtime.device_and_dtype(self.device)
         started = time.perf_counter()
-        try:  # the processor without its video half, which would need torchvision
+        with runtime.weights_load("Qwen-Image-Edit", self.source,
+                                  "ADFORGE_MODELS__QWEN_IMAGE_EDIT__SOURCE"):
+            # the processor without its video half, which would need torchvision
             processor = image_only_processor_class().from_pretrained(self.source,
                                                                      subfolder="processor")
             extra = {"quantization_config": nf4_quantization(
                 dtype, ["transformer", "text_encoder"])} if placement == "nf4" else {}
             pipeline = self.pipeline_class().from_pretrained(self.source, processor=processor,
                                                              dtype=dtype, **extra)
-        except OSError as error:
-            raise RuntimeError(
-                f"Qwen-Image-Edit weights {self.source!r} could not be loaded ({error}); run "
-                "`adforge models pull` with network access, or point "
-                "ADFORGE_MODELS__QWEN_IMAGE_EDIT__SOURCE at a local folder") from error
         pipeline.set_progress_bar_config(disable=True)
         if self.plus_areas and self.kind == "edit-plus":
             import diffusers.pipelines.qwenimage.pipeline_qwenimage_edit_plus as plus
@@ -183,16 +164,6 @@ class QwenImageEditText:
             plus.VAE_IMAGE_SIZE, plus.CONDITION_IMAGE_SIZE = self.plus_areas
         self._pipeline = apply_placement(pipeline, placement, device, dtype)
         return time.perf_counter() - started
-
-    def unload(self) -> None:
-        if self._pipeline is None:
-            return
-        self._pipeline = None
-        gc.collect()
-        import torch
-
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
 
     # -- TextRenderer protocol --------------------------------------------------------
 
@@ -222,19 +193,16 @@ class QwenImageEditText:
 
     def edit(self, image: np.ndarray, prompt: str, seed: int) -> np.ndarray:
         """One edit at the image's size rounded to 16, resized back exactly."""
-        import torch
         from PIL import Image
 
         height, width = image.shape[:2]
         source = _shrink(image, self.work_side)
-        with resident(self):
-            output = self._pipeline(
-                image=Image.fromarray(source), prompt=prompt,
+        with runtime.resident(self):
+            edited = runtime.run_pipeline(
+                self._pipeline, seed, image=Image.fromarray(source), prompt=prompt,
                 negative_prompt=self.negative_prompt, true_cfg_scale=self.true_cfg_scale,
                 num_inference_steps=self.steps, height=_multiple_of_16(source.shape[0]),
-                width=_multiple_of_16(source.shape[1]),
-                generator=torch.Generator("cpu").manual_seed(seed), output_type="np")
-        edited = (np.clip(output.images[0], 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
+                width=_multiple_of_16(source.shape[1]))[0]
         if edited.shape[:2] != (height, width):
             shrinking = edited.shape[0] > height
             edited = cv2.resize(edited, (width, height), interpolation=cv2.INTER_AREA

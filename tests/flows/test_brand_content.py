@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 
 from adforge.brief import write_brief
 from adforge.cli import app
-from adforge.demo import DEMO_BRAND, DEMO_COPY
-from adforge.samples import render_sample
+from adforge.demo import DEMO_COPY
 from adforge.specs import PRESETS
+from tests.campaign_inputs import write_campaign
 from tests.conftest import TEST_OUTPUT
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
@@ -25,19 +25,7 @@ KINDS = ("bottle", "box", "jar")  # Korean, English and Chinese copy
 
 
 def _write_campaign(folder: Path, kinds: tuple[str, ...] = KINDS) -> tuple[Path, Path]:
-    import yaml
-
-    (folder / "photos").mkdir(parents=True, exist_ok=True)
-    rows = []
-    for i, kind in enumerate(kinds):
-        rgb, _ = render_sample(kind, size=512, seed=i, backdrop="graded" if i % 2 else "plain")
-        Image.fromarray(rgb).save(folder / "photos" / f"{kind}.png")
-        rows.append({**DEMO_COPY[kind], "image": f"photos/{kind}.png"})
-    brief = folder / "brief.csv"
-    write_brief(rows, brief)
-    brand = folder / "brand.yaml"
-    brand.write_text(yaml.safe_dump(DEMO_BRAND, allow_unicode=True), encoding="utf-8")
-    return brief, brand
+    return write_campaign(folder, kinds, size=512)
 
 
 def _engine(env: Path) -> sa.Engine:

@@ -8,13 +8,10 @@ import sys
 from pathlib import Path
 
 import sqlalchemy as sa
-import yaml
-from PIL import Image
 
-from adforge.brief import write_brief
-from adforge.demo import DEMO_BRAND, DEMO_COPY
+from adforge.demo import DEMO_COPY
 from adforge.recovery import TEMP_PID
-from adforge.samples import render_sample
+from tests import campaign_inputs
 from tests.integration.conftest import S3Env
 
 REPO = Path(__file__).resolve().parents[2]
@@ -22,17 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def write_campaign(folder: Path, kinds: tuple[str, ...]) -> tuple[Path, Path]:
     """Sample photos, a brief (relative image paths) and a brand kit in `folder`."""
-    (folder / "photos").mkdir(parents=True, exist_ok=True)
-    rows = []
-    for i, kind in enumerate(kinds):
-        rgb, _ = render_sample(kind, size=384, seed=i, backdrop="graded" if i % 2 else "plain")
-        Image.fromarray(rgb).save(folder / "photos" / f"{kind}.png")
-        rows.append({**DEMO_COPY[kind], "image": f"photos/{kind}.png"})
-    brief = folder / "brief.csv"
-    write_brief(rows, brief)
-    brand = folder / "brand.yaml"
-    brand.write_text(yaml.safe_dump(DEMO_BRAND, allow_unicode=True), encoding="utf-8")
-    return brief, brand
+    return campaign_inputs.write_campaign(folder, kinds, size=384)
 
 
 def upload_folder(env: S3Env, folder: Path, prefix: str) -> str:

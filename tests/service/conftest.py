@@ -21,13 +21,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-import yaml
-from PIL import Image
 
 from adforge import service
-from adforge.brief import write_brief
-from adforge.demo import DEMO_BRAND, DEMO_COPY
-from adforge.samples import render_sample
+from tests import campaign_inputs
 from tests.service.api import PrefectAPI
 
 ADFORGE = str(Path(sys.executable).with_name("adforge"))
@@ -126,18 +122,9 @@ def prefect_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servic
 
 
 def write_campaign(folder: Path, kinds: tuple[str, ...]) -> tuple[Path, Path]:
-    """Small sample photos, a brief with one row per kind, and the demo brand kit."""
-    (folder / "photos").mkdir(parents=True, exist_ok=True)
-    rows = []
-    for i, kind in enumerate(kinds):
-        rgb, _ = render_sample(kind, size=384, seed=i, backdrop="plain")
-        Image.fromarray(rgb).save(folder / "photos" / f"{kind}.png")
-        rows.append({**DEMO_COPY[kind], "image": f"photos/{kind}.png"})
-    brief = folder / "brief.csv"
-    write_brief(rows, brief)
-    brand = folder / "brand.yaml"
-    brand.write_text(yaml.safe_dump(DEMO_BRAND, allow_unicode=True), encoding="utf-8")
-    return brief, brand
+    """Small sample photos (plain backdrops), a brief with one row per kind, and the demo
+    brand kit."""
+    return campaign_inputs.write_campaign(folder, kinds, size=384, backdrops=("plain",))
 
 
 @pytest.fixture(scope="session")

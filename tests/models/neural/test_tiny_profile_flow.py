@@ -151,8 +151,9 @@ def test_a_corrupt_photo_fails_alone_inside_its_batch(tiny_env):
     assert result["failed"]["TINY-1"].startswith("segment:")
     engine = sa.create_engine(f"sqlite:///{tiny_env / 'state' / 'adforge.db'}")
     with engine.connect() as conn:
-        errors = conn.execute(sa.text("select sku, stage, field from errors where "
-                                      "run_id = :run and kind != 'warning'"), {"run": result["run_id"]}).all()
+        errors = conn.execute(sa.text("select sku, stage, field from errors where run_id = "
+                                      ":run and kind != 'warning'"),
+                              {"run": result["run_id"]}).all()
     assert [tuple(row) for row in errors] == [("TINY-1", "segment", "image")]
     for sku in ("TINY-0", "TINY-2"):
         assert (Path(result["out_dir"]) / sku / "instagram_post.png").is_file()
