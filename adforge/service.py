@@ -20,6 +20,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from adforge.prefect_env import SERVICE_SWITCHES
 from adforge.processes import is_alive
 
 POOLS = ("adforge-gpu", "adforge-cpu")
@@ -27,7 +28,7 @@ SERVER_ENV = {
     "PREFECT_UI_ENABLED": "true",  # the local-mode default (false) must not reach the server
     "PREFECT_SERVER_UI_ENABLED": "true",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-}
+} | dict.fromkeys(SERVICE_SWITCHES, "true")  # a real server runs schedules and automations
 
 
 @dataclass(frozen=True)
