@@ -9,7 +9,7 @@ bytes fit the room it is given:
 | placement | device bytes |
 |---|---|
 | resident | weights + working |
-| fp8 | weights / 2 (fp8 layerwise storage of 16-bit weights) + working |
+| fp8 | weights - largest component / 2 (the denoiser stored in fp8, the rest 16-bit) + working |
 | nf4 | weights x 9/32 (4-bit plus block scales, bitsandbytes) + working |
 | model_offload | largest component + working (components visit the device in turn) |
 | group_offload | 2 x largest block + working (one block computing, one streaming in) |
@@ -51,7 +51,7 @@ class Footprint:
         if placement == "resident":
             return self.weights + self.working
         if placement == "fp8":
-            return self.weights // 2 + self.working
+            return self.weights - (self.largest_component or self.weights) // 2 + self.working
         if placement == "nf4":
             return self.weights * 9 // 32 + self.working
         if placement == "model_offload":

@@ -221,8 +221,10 @@ class ModelManager:
             except Exception as error:  # only out-of-memory is retried
                 if not is_out_of_memory(error):
                     raise
-                gc.collect()
-                flush_device_cache()
+            # Freed here, not in the handler: until it ends, the exception's traceback
+            # holds the frames (and tensors) of the load that failed.
+            gc.collect()
+            flush_device_cache()
         raise NoPlacementError(f"model {entry.name!r} ran out of memory in every placement "
                                f"from {placement!r} on")
 

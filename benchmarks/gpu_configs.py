@@ -1,0 +1,216 @@
+"""The full-size benchmark's two scales: production settings with the real configs, and
+tiny settings with the configs of `models.tiny` / `models.tiny_qwen`, on the same path.
+
+`Scale` holds what differs between the two: the device, the picture size and the
+working settings (the project's own settings classes: production defaults at full
+scale, the tiny profile's `TINY_SETTINGS` at tiny scale). The `*_configs` functions
+return, per model, the constructors of its weighted components from a config.
+BiRefNet is a stand-in (`benchmarks.birefnet_standin`): a Swin-L backbone at full scale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from adforge.model_settings import (
+    TINY_SETTINGS,
+    BiRefNetSettings,
+    FluxSettings,
+    Qwen2VLSettings,
+    QwenImageEditSettings,
+)
+
+Build = Callable[[], Any]  # constructs one component (an nn.Module) from its config
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str  # "full" | "tiny"
+    device: str  # "cuda" | "cpu"
+    size: int  # product photo and generated image side
+    birefnet: BiRefNetSettings
+    flux: FluxSettings
+    qwen2vl: Qwen2VLSettings
+    qwen_image_edit: QwenImageEditSettings
+    layout_prompt_tokens: int  # question tokens of one layout turn
+    layout_answer_tokens: int  # tokens generated per layout turn (forced)
+    edit_prompt_tokens: int  # instruction tokens of one edit
+
+    @property
+    def on_gpu(self) -> bool:
+        return self.device.startswith("cuda")
+
+
+def full_scale(size: int, flux_variant: str, edit_steps: int) -> Scale:
+    """Production settings: the settings classes' defaults, the variant's steps."""
+    return Scale(
+        name="full", device="cuda", size=size, birefnet=BiRefNetSettings(),
+        flux=FluxSettings(variant=flux_variant),
+        qwen2vl=Qwen2VLSettings(),
+        qwen_image_edit=QwenImageEditSettings(steps=edit_steps,
+                                              plus_vae_area=1024 * 1024,
+                                              plus_condition_area=384 * 384),
+        layout_prompt_tokens=500, layout_answer_tokens=300, edit_prompt_tokens=150)
+
+
+def tiny_scale(size: int, flux_variant: str, edit_steps: int) -> Scale:
+    """The tiny profile's settings (`adforge.model_settings.TINY_SETTINGS`) on the CPU."""
+    layout = Qwen2VLSettings(**TINY_SETTINGS["qwen2vl"])
+    edit = TINY_SETTINGS["qwen_image_edit"] | {"steps": edit_steps}
+    return Scale(
+        name="tiny", device="cpu", size=size,
+        birefnet=BiRefNetSettings(**TINY_SETTINGS["birefnet"]),
+        flux=FluxSettings(variant=flux_variant, **TINY_SETTINGS["flux"]),
+        qwen2vl=layout,
+        qwen_image_edit=QwenImageEditSettings(**edit),
+        layout_prompt_tokens=32, layout_answer_tokens=layout.max_new_tokens,
+        edit_prompt_tokens=16)
+
+
+# -- FLUX.1 ------------------------------------------------------------------------------
+
+def flux_configs(scale: Scale, ids: dict[str, int]) -> dict[str, Build]:
+    """transformer, text_encoder (CLIP-L), text_encoder_2 (T5-XXL encoder), vae.
+    ids: the CLIP tokenizer's bos/eos/pad ids."""
+    from diffusers import AutoencoderKL, FluxTransformer2DModel
+    from transformers import CLIPTextConfig, CLIPTextModel, T5Config, T5EncoderModel
+
+    guidance = scale.flux.variant == "dev"
+    if scale.name == "full":
+        transformer = dict(patch_size=1, in_channels=64, num_layers=19, num_single_layers=38,
+                           attention_head_dim=128, num_attention_heads=24,
+                           joint_attention_dim=4096, pooled_projection_dim=768,
+                           axes_dims_rope=[16, 56, 56])
+        clip = dict(hidden_size=768, intermediate_size=3072, num_attention_heads=12,
+                    num_hidden_layers=12, vocab_size=49408, projection_dim=768,
+                    max_position_embeddings=77, hidden_act="quick_gelu")
+        t5 = dict(d_model=4096, d_kv=64, d_ff=10240, num_layers=24, num_heads=64,
+                  vocab_size=32128, feed_forward_proj="gated-gelu")
+        vae = dict(block_out_channels=(128, 256, 512, 512), layers_per_block=2,
+                   latent_channels=16, norm_num_groups=32, sample_size=1024,
+                   down_block_types=("DownEncoderBlock2D",) * 4,
+                   up_block_types=("UpDecoderBlock2D",) * 4,
+                   shift_factor=0.1159, scaling_factor=0.3611)
+    else:  # models.tiny.make_tiny_flux (diffusers' test shapes)
+        transformer = dict(patch_size=1, in_channels=4, num_layers=1, num_single_layers=1,
+                           attention_head_dim=16, num_attention_heads=2,
+                           joint_attention_dim=32, pooled_projection_dim=32,
+                           axes_dims_rope=[4, 4, 8])
+        clip = dict(hidden_size=32, intermediate_size=37, num_attention_heads=4,
+                    num_hidden_layers=2, vocab_size=64, projection_dim=32,
+                    max_position_embeddings=16)
+        t5 = dict(d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4, vocab_size=64)
+        vae = dict(sample_size=32, block_out_channels=(4,), layers_per_block=1,
+                   latent_channels=1, norm_num_groups=1, shift_factor=0.0609,
+                   scaling_factor=1.5035)
+    return {
+        "transformer": lambda: FluxTransformer2DModel(**transformer, guidance_embeds=guidance),
+        "text_encoder": lambda: CLIPTextModel(CLIPTextConfig(
+            **clip, bos_token_id=ids["bos"], eos_token_id=ids["eos"], pad_token_id=ids["pad"])),
+        "text_encoder_2": lambda: T5EncoderModel(T5Config(
+            **t5, pad_token_id=0, eos_token_id=1, decoder_start_token_id=0)),
+        "vae": lambda: AutoencoderKL(in_channels=3, out_channels=3, use_quant_conv=False,
+                                     use_post_quant_conv=False, **vae),
+    }
+
+
+# -- Qwen2-VL and Qwen2.5-VL -------------------------------------------------------------
+
+QWEN_7B_TEXT = dict(vocab_size=152064, hidden_size=3584, intermediate_size=18944,
+                    num_hidden_layers=28, num_attention_heads=28, num_key_value_heads=4,
+                    max_position_embeddings=32768, rms_norm_eps=1e-6,
+                    rope_parameters={"rope_type": "default", "mrope_section": [16, 24, 24],
+                                     "rope_theta": 1000000.0})
+
+
+def _token_ids(ids: dict[str, int]) -> dict[str, int]:
+    return dict(image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
+                vision_start_token_id=ids["<|vision_start|>"],
+                vision_end_token_id=ids["<|vision_end|>"])
+
+
+def _text_ids(ids: dict[str, int]) -> dict[str, int]:
+    return dict(bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|im_end|>"],
+                pad_token_id=ids["<|endoftext|>"])
+
+
+def qwen2vl_configs(scale: Scale, ids: dict[str, int], vocab: int) -> dict[str, Build]:
+    """Qwen2-VL-7B-Instruct (or the tiny config of `models.tiny_qwen`); ids: the
+    tokenizer's special-token ids, vocab: the tokenizer's size (tiny scale)."""
+    from transformers import Qwen2VLConfig, Qwen2VLForConditionalGeneration
+
+    from models.tiny_qwen import tiny_qwen2vl_config
+
+    if scale.name == "full":
+        vision = dict(depth=32, embed_dim=1280, hidden_size=3584, num_heads=16, mlp_ratio=4,
+                      patch_size=14, spatial_merge_size=2, temporal_patch_size=2,
+                      in_channels=3)
+        config = Qwen2VLConfig(text_config=QWEN_7B_TEXT | _text_ids(ids),
+                               vision_config=vision, **_token_ids(ids))
+    else:
+        config = tiny_qwen2vl_config(ids, vocab)
+    return {"model": lambda: Qwen2VLForConditionalGeneration(config)}
+
+
+# -- Qwen-Image-Edit-2509 ----------------------------------------------------------------
+
+def qwen_image_edit_configs(scale: Scale, ids: dict[str, int], vocab: int) -> dict[str, Build]:
+    """transformer, text_encoder (Qwen2.5-VL-7B), vae; tiny: `models.tiny_qwen`'s shapes."""
+    from diffusers import AutoencoderKLQwenImage, QwenImageTransformer2DModel
+    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
+
+    if scale.name == "full":
+        transformer = dict(patch_size=2, in_channels=64, out_channels=16, num_layers=60,
+                           attention_head_dim=128, num_attention_heads=24,
+                           joint_attention_dim=3584, axes_dims_rope=(16, 56, 56))
+        text = QWEN_7B_TEXT
+        vision = dict(depth=32, hidden_size=1280, intermediate_size=3420, num_heads=16,
+                      out_hidden_size=3584, fullatt_block_indexes=[7, 15, 23, 31],
+                      window_size=112)
+        vae = dict(base_dim=96, z_dim=16, dim_mult=[1, 2, 4, 4], num_res_blocks=2,
+                   temperal_downsample=[False, True, True])
+    else:
+        transformer = dict(patch_size=2, in_channels=16, out_channels=4, num_layers=1,
+                           attention_head_dim=16, num_attention_heads=2,
+                           joint_attention_dim=16, axes_dims_rope=(8, 4, 4))
+        text = dict(vocab_size=vocab, hidden_size=16, intermediate_size=32,
+                    num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1,
+                    max_position_embeddings=4096,
+                    rope_parameters={"rope_type": "default", "mrope_section": [1, 1, 2],
+                                     "rope_theta": 10000.0})
+        vision = dict(depth=1, hidden_size=16, intermediate_size=32, num_heads=2,
+                      out_hidden_size=16, fullatt_block_indexes=[0], window_size=56)
+        vae = dict(base_dim=8, z_dim=4, dim_mult=[1, 2, 4], num_res_blocks=1,
+                   temperal_downsample=[False, True])
+    vision |= dict(patch_size=14, spatial_merge_size=2, temporal_patch_size=2)
+    encoder = Qwen2_5_VLConfig(text_config=text | _text_ids(ids), vision_config=vision,
+                               **_token_ids(ids))
+    z_dim = vae["z_dim"]
+    return {
+        "transformer": lambda: QwenImageTransformer2DModel(**transformer),
+        "text_encoder": lambda: Qwen2_5_VLForConditionalGeneration(encoder),
+        "vae": lambda: AutoencoderKLQwenImage(**vae, latents_mean=[0.0] * z_dim,
+                                              latents_std=[1.0] * z_dim),
+    }
+
+
+# -- BiRefNet (stand-in) -----------------------------------------------------------------
+
+def birefnet_configs(scale: Scale) -> dict[str, Build]:
+    """A Swin-L backbone (BiRefNet's swin_v1_l) with a light decoder; tiny: two stages."""
+    from transformers import SwinConfig
+
+    from benchmarks.birefnet_standin import SwinSegmenterStandIn
+
+    if scale.name == "full":
+        swin = SwinConfig(image_size=scale.birefnet.input_size, embed_dim=192,
+                          depths=[2, 2, 18, 2], num_heads=[6, 12, 24, 48], window_size=12,
+                          out_features=["stage1", "stage2", "stage3", "stage4"])
+        width = 256
+    else:
+        swin = SwinConfig(image_size=scale.birefnet.input_size, embed_dim=8, depths=[1, 1],
+                          num_heads=[1, 1], window_size=4, out_features=["stage1", "stage2"])
+        width = 8
+    return {"model": lambda: SwinSegmenterStandIn(swin, width)}
