@@ -32,6 +32,11 @@ class ScaleSettings(BaseModel):
                     "needs_gpu), always, or never")
     gpu_slots_per_host: int = Field(
         default=1, ge=1, le=16, description="concurrent GPU sections allowed on one host")
+    products_per_task: int = Field(
+        default=2, ge=1, le=64,
+        description="products per task run in the stages whose backend does not batch by "
+                    "itself: 1 gives one task run per product in the UI; 2 (the default) "
+                    "halves the task runs, and with them Prefect's cost on cheap stages")
 
 
 class NotificationSettings(BaseModel):

@@ -42,6 +42,7 @@ class RunConfig(BaseModel):
     images: ImageLimits = Field(default_factory=ImageLimits)
     segment: SegmentSettings = Field(default_factory=SegmentSettings)
     min_font_px: int = 14
+    products_per_task: int = 2
 
 
 class Manifest(BaseModel):

@@ -81,13 +81,12 @@ def brand_content(
                                                failed)]
         tracker.step(name, len(jobs))
     # 5. Renditions: re-composed per platform from the layers
-    futures = stages.renditions.map(*over_products(cfg, jobs), unmapped(chosen))
-    jobs = [job for _, job in _collect(cfg, "renditions", _each(jobs, futures), failed)]
+    submitted = _submit(cfg, "renditions", stages.renditions, jobs, unmapped(chosen))
+    jobs = [job for _, job in _collect(cfg, "renditions", submitted, failed)]
     tracker.step("renditions", len(jobs))
     # 6. Publish: files, rows, contact sheet, report, artifacts
-    futures = publish.publish_product.map(*over_products(cfg, jobs))
-    published = {job.sku: uris for job, uris in _collect(cfg, "publish", _each(jobs, futures),
-                                                         failed)}
+    submitted = _submit(cfg, "publish", publish.publish_product, jobs)
+    published = {job.sku: uris for job, uris in _collect(cfg, "publish", submitted, failed)}
     tracker.step("publish", len(published))
     sheet = publish.write_contact_sheet(cfg, published, chosen) if published else None
     status = "completed" if not failed else ("partial" if published else "failed")
@@ -122,7 +121,8 @@ def open_run(settings: Settings, kit: BrandKit, parsed: Brief, brief: str) -> Ru
                     out_dir=settings.out_dir, profile=settings.profile,
                     backends=settings.stage_backends(), brand=kit,
                     composite=settings.composite, images=settings.images,
-                    segment=settings.segment, min_font_px=settings.min_font_px)
+                    segment=settings.segment, min_font_px=settings.min_font_px,
+                    products_per_task=settings.scale.products_per_task)
     db = database(cfg.db_url)
     repo.start_run(db, run_id=run_id, brief=brief, brief_sha256=parsed.sha256, brand=kit.name,
                    profile=settings.profile, flow_run_id=str(runtime.flow_run.id or ""))
@@ -144,14 +144,16 @@ def _record_row_errors(cfg: RunConfig, row_errors: list[RowError]) -> None:
 Submitted = list[tuple[list[ProductJob], PrefectFuture[Any]]]
 
 
-def _submit(cfg: RunConfig, name: str, stage: Any, jobs: list[ProductJob]) -> Submitted:
-    """One task per product, or one per micro-batch where the stage's model batches."""
+def _submit(cfg: RunConfig, name: str, stage: Any, jobs: list[ProductJob],
+            *extra: Any) -> Submitted:
+    """One task per product, or one per micro-batch: where the stage's model batches, or
+    when `scale.products_per_task` asks for larger task runs."""
     size = stages.micro_batch(cfg, name)
     if size == 1:
-        return _each(jobs, stage.map(*over_products(cfg, jobs)))
+        return _each(jobs, stage.map(*over_products(cfg, jobs), *extra))
     chunks = [jobs[start:start + size] for start in range(0, len(jobs), size)]
-    batch_task, _ = stages.BATCH_TASKS[name]
-    return list(zip(chunks, batch_task.map(*over_products(cfg, chunks)), strict=True))
+    futures = stages.batch_task(name, stage).map(*over_products(cfg, chunks), *extra)
+    return list(zip(chunks, futures, strict=True))
 
 
 def _each(jobs: list[ProductJob], futures: Any) -> Submitted:

@@ -13,6 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 from prefect import task
+from prefect.utilities.annotations import BaseAnnotation
 
 from adforge.db import repository as repo
 from adforge.errors import ImageInputError, TransientError
@@ -71,13 +72,51 @@ def _crop_to_alpha(rgba: np.ndarray, pad: int = 4) -> np.ndarray:
 Outcome = ProductJob | Exception  # one product's result inside a batch task
 
 
+def batch_run_name(stage: str) -> Callable[[], str]:
+    """A micro-batch task run is named after the stage and every SKU in it."""
+    def name() -> str:
+        from prefect.runtime import task_run
+
+        jobs = task_run.parameters["jobs"]
+        if isinstance(jobs, BaseAnnotation):  # still in the `quote` the flow passed
+            jobs = jobs.unwrap()
+        return f"{stage}-" + "+".join(job.sku for job in jobs)
+
+    return name
+
+
 def micro_batch(cfg: RunConfig, stage: str) -> int:
     """Products per task in `stage`: the model's batch size where its backend batches
-    (BiRefNet, FLUX), else one."""
-    if stage not in BATCH_TASKS:
-        return 1
-    model = backend(stage, getattr(cfg.backends, stage))
-    return int(getattr(model, "batch_size", 1)) if hasattr(model, BATCH_TASKS[stage][1]) else 1
+    (BiRefNet, FLUX), else `products_per_task` (one by default)."""
+    name = getattr(cfg.backends, stage, None)
+    model = backend(stage, name) if name else None
+    method = BATCH_TASKS.get(stage, (None, ""))[1]
+    if model is not None and hasattr(model, method):
+        return int(getattr(model, "batch_size", 1))
+    return cfg.products_per_task
+
+
+def batch_task(name: str, stage: Any) -> Any:
+    """The task that runs `stage` over a micro-batch of products: the model-batching one
+    where there is one, else `stage`'s body product by product, each failure its own."""
+    if name in BATCH_TASKS:
+        return BATCH_TASKS[name][0]
+    if name not in _BODY_BATCHES:
+        body = stage.fn
+
+        def over_batch(cfg: RunConfig, jobs: list[ProductJob],
+                       platforms: list[str] | None = None) -> list[Any]:
+            extra = () if platforms is None else (platforms,)  # renditions take platforms
+            return [_attempt(body, cfg, job, *extra) for job in jobs]
+
+        over_batch.__name__ = over_batch.__qualname__ = f"{name}_batch"  # its task key
+        _BODY_BATCHES[name] = task(name=f"{name}-batch",
+                                   task_run_name=batch_run_name(name),
+                                   **TASK_OPTIONS)(over_batch)
+    return _BODY_BATCHES[name]
+
+
+_BODY_BATCHES: dict[str, Any] = {}
 
 
 def _attempt(work: Callable[..., Any], *args: Any) -> Any:
@@ -117,7 +156,7 @@ def segment(cfg: RunConfig, job: ProductJob) -> ProductJob:
     return _only(segment_products(cfg, [job]))
 
 
-@task(name="segment-batch", task_run_name="segment-{jobs[0].row.sku}-batch", **TASK_OPTIONS)
+@task(name="segment-batch", task_run_name=batch_run_name("segment"), **TASK_OPTIONS)
 def segment_batch(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
     """`segment` over a micro-batch: the model sees `batch_size` photos per pass."""
     return segment_products(cfg, jobs)
@@ -193,8 +232,7 @@ def background(cfg: RunConfig, job: ProductJob) -> ProductJob:
     return _only(background_products(cfg, [job]))
 
 
-@task(name="background-batch", task_run_name="background-{jobs[0].row.sku}-batch",
-      **TASK_OPTIONS)
+@task(name="background-batch", task_run_name=batch_run_name("background"), **TASK_OPTIONS)
 def background_batch(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
     """`background` over a micro-batch: prompts of one size share a forward pass."""
     return background_products(cfg, jobs)

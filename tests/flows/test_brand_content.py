@@ -18,6 +18,7 @@ from adforge.demo import DEMO_COPY
 from adforge.specs import PRESETS
 from tests.campaign_inputs import write_campaign
 from tests.conftest import TEST_OUTPUT
+from tests.task_runs import count_task_runs, task_runs
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 
@@ -86,7 +87,12 @@ def test_campaign_writes_every_platform_files_and_rows(adforge_env: Path) -> Non
         len(KINDS) * len(PRESETS)
 
 
-def test_corrupt_image_fails_alone_and_is_recorded(adforge_env: Path) -> None:
+@pytest.mark.parametrize("products_per_task", [1, 2])
+def test_corrupt_image_fails_alone_and_is_recorded(adforge_env: Path, products_per_task: int,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Also with two products per task run: the corrupt photo shares its task with a
+    good one, which still goes through every stage."""
+    monkeypatch.setenv("ADFORGE_SCALE__PRODUCTS_PER_TASK", str(products_per_task))
     brief, brand = _write_campaign(adforge_env / "in")
     (adforge_env / "in" / "photos" / "box.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
     result = _run(brief, brand)
@@ -99,6 +105,17 @@ def test_corrupt_image_fails_alone_and_is_recorded(adforge_env: Path) -> None:
             "select stage, kind, message from errors where sku = 'HB-GIFTBOX-02'")).one()
     assert (stage, kind) == ("segment", "input")
     assert "box.png" in message
+    run_dir = Path(result["out_dir"])
+    for sku in ("HB-BOTTLE-01", "HB-HONEY-03"):
+        assert len(list((run_dir / sku).glob("*.png"))) >= len(PRESETS)
+    tasks = count_task_runs(_engine(adforge_env), result["run_id"])
+    if products_per_task == 2:  # 3 products: batches of 2 and 1 (the bad one left at segment)
+        assert tasks["segment_batch"] == 2 and tasks["renditions_batch"] == 1, tasks
+        names = {run.name for run in task_runs(_engine(adforge_env), result["run_id"])}
+        assert "segment-HB-BOTTLE-01+HB-GIFTBOX-02" in names, names
+    else:
+        assert tasks["segment"] == 3 and tasks["renditions"] == 2, tasks
+
 
 
 def test_three_bad_rows_are_all_reported_and_the_rest_runs(adforge_env: Path) -> None:

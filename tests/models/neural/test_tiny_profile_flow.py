@@ -13,6 +13,7 @@ from PIL import Image
 from adforge.brief import write_brief
 from adforge.demo import DEMO_BRAND, DEMO_COPY
 from adforge.samples import render_sample
+from tests.task_runs import count_task_runs
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 KINDS = list(DEMO_COPY)
@@ -70,37 +71,19 @@ def test_each_model_loads_once_per_batch(tiny_env, products):
             assert image.size == (1080, 1080)
 
 
-def task_runs_by_name(env: Path, run_id: str) -> dict[str, int]:
-    """How many Prefect task runs of each task the campaign's flow run made."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-
-    engine = sa.create_engine(f"sqlite:///{env / 'state' / 'adforge.db'}")
-    with engine.connect() as conn:
-        flow_run_id = conn.execute(sa.text("select flow_run_id from runs where id = :run"),
-                                   {"run": run_id}).scalar_one()
-    with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
-            id=FlowRunFilterId(any_=[flow_run_id])))
-    counts: dict[str, int] = {}
-    for run in runs:
-        name = run.task_key.rsplit("-", 1)[0]  # the task function's name, then a hash
-        counts[name] = counts.get(name, 0) + 1
-    return counts
-
-
 def test_segment_and_background_run_in_micro_batches(tiny_env):
     """Six products: BiRefNet (4 per pass) in two batch tasks, FLUX (2 per pass) in
-    three; the imaging stages stay one task per product."""
+    three; the imaging stages run two products per task (the default)."""
     from flows.brand_content import brand_content
 
     brief, brand = write_campaign(tiny_env / "in-batches", 6)
     result = brand_content(brief=str(brief), brand=str(brand))
     assert result["status"] == "completed", result.get("failed")
-    counts = task_runs_by_name(tiny_env, result["run_id"])
+    counts = count_task_runs(sa.create_engine(f"sqlite:///{tiny_env / 'state' / 'adforge.db'}"),
+                             result["run_id"])
     assert counts["segment_batch"] == 2, counts
     assert counts["background_batch"] == 3, counts
-    assert counts["composite"] == 6, counts
+    assert counts["composite_batch"] == 3, counts  # products_per_task: 2
     assert "segment" not in counts and "background" not in counts, counts
     attempts = text_attempts(tiny_env, result["run_id"])
     for index in range(6):  # a tiny random edit fails verification: typesetting takes over
