@@ -107,7 +107,7 @@ def batch_task(name: str, stage: Any) -> Any:
         def over_batch(cfg: RunConfig, jobs: list[ProductJob],
                        platforms: list[str] | None = None) -> list[Any]:
             extra = () if platforms is None else (platforms,)  # renditions take platforms
-            return [_attempt(body, cfg, job, *extra) for job in jobs]
+            return _retry_transient([_attempt(body, cfg, job, *extra) for job in jobs])
 
         over_batch.__name__ = over_batch.__qualname__ = f"{name}_batch"  # its task key
         _BODY_BATCHES[name] = task(name=f"{name}-batch",
@@ -120,14 +120,28 @@ _BODY_BATCHES: dict[str, Any] = {}
 
 
 def _attempt(work: Callable[..., Any], *args: Any) -> Any:
-    """One product's step inside a batch: its failure is returned as its own outcome.
-    A transient fault is raised, so that Prefect retries the whole batch task."""
+    """One product's step inside a batch: its failure is returned as its own outcome, so
+    the other products of the batch still do their work."""
     try:
         return work(*args)
-    except TransientError:
-        raise
     except Exception as error:  # noqa: BLE001 - recorded against this product only
         return error
+
+
+def _retry_transient(outcomes: list[Any]) -> list[Any]:
+    """A batch's transient fault (S3, the database) is raised once every product has had
+    its turn, while Prefect has retries left: the retry skips what is already stored.
+    After the last retry it stays the failure of the products it hit, and only theirs."""
+    fault = next((item for item in outcomes if isinstance(item, TransientError)), None)
+    if fault is not None and _retries_left():
+        raise fault
+    return outcomes
+
+
+def _retries_left() -> bool:
+    from prefect.runtime import task_run
+
+    return task_run.run_count <= TASK_OPTIONS["retries"]  # 0 outside a task run
 
 
 def _batch_call(method: Callable[[list[Any]], list[Any]], items: list[Any]) -> list[Any]:
@@ -159,7 +173,7 @@ def segment(cfg: RunConfig, job: ProductJob) -> ProductJob:
 @task(name="segment-batch", task_run_name=batch_run_name("segment"), **TASK_OPTIONS)
 def segment_batch(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
     """`segment` over a micro-batch: the model sees `batch_size` photos per pass."""
-    return segment_products(cfg, jobs)
+    return _retry_transient(segment_products(cfg, jobs))
 
 
 def segment_products(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
@@ -235,7 +249,7 @@ def background(cfg: RunConfig, job: ProductJob) -> ProductJob:
 @task(name="background-batch", task_run_name=batch_run_name("background"), **TASK_OPTIONS)
 def background_batch(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
     """`background` over a micro-batch: prompts of one size share a forward pass."""
-    return background_products(cfg, jobs)
+    return _retry_transient(background_products(cfg, jobs))
 
 
 def background_products(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
