@@ -94,17 +94,9 @@ def flux_configs(scale: Scale, ids: dict[str, int]) -> dict[str, Build]:
                    up_block_types=("UpDecoderBlock2D",) * 4,
                    shift_factor=0.1159, scaling_factor=0.3611)
     else:  # models.tiny.make_tiny_flux (diffusers' test shapes)
-        transformer = dict(patch_size=1, in_channels=4, num_layers=1, num_single_layers=1,
-                           attention_head_dim=16, num_attention_heads=2,
-                           joint_attention_dim=32, pooled_projection_dim=32,
-                           axes_dims_rope=[4, 4, 8])
-        clip = dict(hidden_size=32, intermediate_size=37, num_attention_heads=4,
-                    num_hidden_layers=2, vocab_size=64, projection_dim=32,
-                    max_position_embeddings=16)
-        t5 = dict(d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4, vocab_size=64)
-        vae = dict(sample_size=32, block_out_channels=(4,), layers_per_block=1,
-                   latent_channels=1, norm_num_groups=1, shift_factor=0.0609,
-                   scaling_factor=1.5035)
+        from models.tiny import TINY_CLIP_TEXT, TINY_FLUX_TRANSFORMER, TINY_FLUX_VAE, TINY_T5
+
+        transformer, clip, t5, vae = TINY_FLUX_TRANSFORMER, TINY_CLIP_TEXT, TINY_T5, TINY_FLUX_VAE
     return {
         "transformer": lambda: FluxTransformer2DModel(**transformer, guidance_embeds=guidance),
         "text_encoder": lambda: CLIPTextModel(CLIPTextConfig(
@@ -171,20 +163,18 @@ def qwen_image_edit_configs(scale: Scale, ids: dict[str, int], vocab: int) -> di
                       window_size=112)
         vae = dict(base_dim=96, z_dim=16, dim_mult=[1, 2, 4, 4], num_res_blocks=2,
                    temperal_downsample=[False, True, True])
-    else:
-        transformer = dict(patch_size=2, in_channels=16, out_channels=4, num_layers=1,
-                           attention_head_dim=16, num_attention_heads=2,
-                           joint_attention_dim=16, axes_dims_rope=(8, 4, 4))
-        text = dict(vocab_size=vocab, hidden_size=16, intermediate_size=32,
-                    num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1,
-                    max_position_embeddings=4096,
-                    rope_parameters={"rope_type": "default", "mrope_section": [1, 1, 2],
-                                     "rope_theta": 10000.0})
-        vision = dict(depth=1, hidden_size=16, intermediate_size=32, num_heads=2,
-                      out_hidden_size=16, fullatt_block_indexes=[0], window_size=56)
-        vae = dict(base_dim=8, z_dim=4, dim_mult=[1, 2, 4], num_res_blocks=1,
-                   temperal_downsample=[False, True])
-    vision |= dict(patch_size=14, spatial_merge_size=2, temporal_patch_size=2)
+    else:  # models.tiny_qwen's shapes
+        from models.tiny_qwen import (
+            TINY_QWEN25VL_TEXT,
+            TINY_QWEN25VL_VISION,
+            TINY_QWEN_IMAGE_TRANSFORMER,
+            TINY_QWEN_IMAGE_VAE,
+        )
+
+        transformer, vae = TINY_QWEN_IMAGE_TRANSFORMER, TINY_QWEN_IMAGE_VAE
+        text = {"vocab_size": vocab, **TINY_QWEN25VL_TEXT}
+        vision = TINY_QWEN25VL_VISION
+    vision = vision | dict(patch_size=14, spatial_merge_size=2, temporal_patch_size=2)
     encoder = Qwen2_5_VLConfig(text_config=text | _text_ids(ids), vision_config=vision,
                                **_token_ids(ids))
     z_dim = vae["z_dim"]

@@ -55,6 +55,20 @@ def tiny_t5_tokenizer():  # noqa: ANN201 - a transformers tokenizer
     return T5Tokenizer(vocab=pieces, extra_ids=0, model_max_length=32)
 
 
+# FLUX at diffusers' own test shapes (also benchmarks/gpu_configs.py's tiny scale)
+TINY_FLUX_TRANSFORMER = dict(patch_size=1, in_channels=4, num_layers=1, num_single_layers=1,
+                             attention_head_dim=16, num_attention_heads=2,
+                             joint_attention_dim=32, pooled_projection_dim=32,
+                             axes_dims_rope=[4, 4, 8])
+TINY_CLIP_TEXT = dict(hidden_size=32, intermediate_size=37, num_attention_heads=4,
+                      num_hidden_layers=2, vocab_size=64, projection_dim=32,
+                      max_position_embeddings=16)
+TINY_T5 = dict(d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4, vocab_size=64)
+TINY_FLUX_VAE = dict(sample_size=32, block_out_channels=(4,), layers_per_block=1,
+                     latent_channels=1, norm_num_groups=1, shift_factor=0.0609,
+                     scaling_factor=1.5035)
+
+
 def make_tiny_flux(directory: Path, *, seed: int = 0) -> Path:
     """A FLUX pipeline (transformer, CLIP + T5 encoders, VAE, flow-matching scheduler)
     at diffusers' own test shapes, saved with `save_pretrained`."""
@@ -68,21 +82,13 @@ def make_tiny_flux(directory: Path, *, seed: int = 0) -> Path:
     from transformers import CLIPTextConfig, CLIPTextModel, T5Config, T5EncoderModel
 
     torch.manual_seed(seed)
-    transformer = FluxTransformer2DModel(
-        patch_size=1, in_channels=4, num_layers=1, num_single_layers=1,
-        attention_head_dim=16, num_attention_heads=2, joint_attention_dim=32,
-        pooled_projection_dim=32, axes_dims_rope=[4, 4, 8])
-    clip = CLIPTextModel(CLIPTextConfig(
-        bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=32,
-        intermediate_size=37, num_attention_heads=4, num_hidden_layers=2,
-        vocab_size=64, projection_dim=32, max_position_embeddings=16))
-    t5 = T5EncoderModel(T5Config(d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4,
-                                 vocab_size=64, pad_token_id=0, eos_token_id=1,
+    transformer = FluxTransformer2DModel(**TINY_FLUX_TRANSFORMER)
+    clip = CLIPTextModel(CLIPTextConfig(bos_token_id=0, eos_token_id=1, pad_token_id=1,
+                                        **TINY_CLIP_TEXT))
+    t5 = T5EncoderModel(T5Config(**TINY_T5, pad_token_id=0, eos_token_id=1,
                                  decoder_start_token_id=0))
-    vae = AutoencoderKL(sample_size=32, in_channels=3, out_channels=3,
-                        block_out_channels=(4,), layers_per_block=1, latent_channels=1,
-                        norm_num_groups=1, use_quant_conv=False, use_post_quant_conv=False,
-                        shift_factor=0.0609, scaling_factor=1.5035)
+    vae = AutoencoderKL(in_channels=3, out_channels=3, use_quant_conv=False,
+                        use_post_quant_conv=False, **TINY_FLUX_VAE)
     pipeline = FluxPipeline(
         scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae.eval(),
         text_encoder=clip.eval(), tokenizer=tiny_clip_tokenizer(),

@@ -88,22 +88,31 @@ def make_tiny_qwen2vl(directory: Path, *, seed: int = 0) -> Path:
     return Path(directory)
 
 
+# Qwen-Image-Edit's parts, tiny (also benchmarks/gpu_configs.py's tiny scale)
+TINY_QWEN_IMAGE_TRANSFORMER = dict(patch_size=2, in_channels=16, out_channels=4, num_layers=1,
+                                   attention_head_dim=16, num_attention_heads=2,
+                                   joint_attention_dim=16, axes_dims_rope=(8, 4, 4))
+TINY_QWEN_IMAGE_VAE = dict(base_dim=8, z_dim=4, dim_mult=[1, 2, 4], num_res_blocks=1,
+                           temperal_downsample=[False, True])
+TINY_QWEN25VL_TEXT = dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                          num_attention_heads=2, num_key_value_heads=1,
+                          max_position_embeddings=4096,
+                          rope_parameters={"rope_type": "default", "mrope_section": [1, 1, 2],
+                                           "rope_theta": 10000.0})
+TINY_QWEN25VL_VISION = dict(depth=1, hidden_size=16, intermediate_size=32, num_heads=2,
+                            out_hidden_size=16, patch_size=14, spatial_merge_size=2,
+                            temporal_patch_size=2, window_size=56, fullatt_block_indexes=[0])
+
+
 def tiny_qwen25vl_encoder(tokenizer):  # noqa: ANN001, ANN201
     """A one-layer Qwen2.5-VL (the architecture of Qwen-Image's text encoder)."""
     from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
 
     ids = special_ids(tokenizer)
-    text = {"vocab_size": len(tokenizer), "hidden_size": 16, "intermediate_size": 32,
-            "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1,
-            "max_position_embeddings": 4096,
-            "rope_parameters": {"rope_type": "default", "mrope_section": [1, 1, 2],
-                                "rope_theta": 10000.0},
+    text = {"vocab_size": len(tokenizer), **TINY_QWEN25VL_TEXT,
             "bos_token_id": ids["<|endoftext|>"], "eos_token_id": ids["<|im_end|>"],
             "pad_token_id": ids["<|endoftext|>"]}
-    vision = {"depth": 1, "hidden_size": 16, "intermediate_size": 32, "num_heads": 2,
-              "out_hidden_size": 16, "patch_size": 14, "spatial_merge_size": 2,
-              "temporal_patch_size": 2, "window_size": 56, "fullatt_block_indexes": [0]}
-    config = Qwen2_5_VLConfig(text_config=text, vision_config=vision,
+    config = Qwen2_5_VLConfig(text_config=text, vision_config=dict(TINY_QWEN25VL_VISION),
                               image_token_id=ids["<|image_pad|>"],
                               video_token_id=ids["<|video_pad|>"],
                               vision_start_token_id=ids["<|vision_start|>"],
@@ -134,12 +143,9 @@ def make_tiny_qwen_image_edit(directory: Path, *, seed: int = 0) -> Path:
     processor = image_only_processor_class()(
         image_processor=Qwen2VLImageProcessorPil(), tokenizer=tokenizer,
         chat_template=CHAT_TEMPLATE)
-    transformer = QwenImageTransformer2DModel(
-        patch_size=2, in_channels=16, out_channels=4, num_layers=1, attention_head_dim=16,
-        num_attention_heads=2, joint_attention_dim=16, axes_dims_rope=(8, 4, 4))
-    vae = AutoencoderKLQwenImage(base_dim=8, z_dim=4, dim_mult=[1, 2, 4], num_res_blocks=1,
-                                 temperal_downsample=[False, True],
-                                 latents_mean=[0.0] * 4, latents_std=[1.0] * 4)
+    transformer = QwenImageTransformer2DModel(**TINY_QWEN_IMAGE_TRANSFORMER)
+    vae = AutoencoderKLQwenImage(**TINY_QWEN_IMAGE_VAE, latents_mean=[0.0] * 4,
+                                 latents_std=[1.0] * 4)
     pipeline = QwenImageEditPlusPipeline(
         scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae.eval(),
         text_encoder=tiny_qwen25vl_encoder(tokenizer), tokenizer=tokenizer,
