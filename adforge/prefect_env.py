@@ -6,6 +6,9 @@ and the analytics call has no network to reach. That temporary server lives for 
 of one process, so its background services that serve deployments and automations
 (scheduler, late runs, foreman, triggers...) have nothing to do there; they are turned off
 to leave its CPU to the run (`adforge server up` turns them on again for a real server).
+Flow-run heartbeats are off too: they let a server's automations mark a crashed run, and
+the temporary server runs none; the engine also waits for its heartbeat thread, which
+sleeps in whole seconds, at the end of every flow run (up to a second each).
 Values already set by the user win.
 """
 
@@ -31,6 +34,19 @@ def configure_prefect_environment() -> None:
     if uses_local_server():
         for name in SERVICE_SWITCHES:
             os.environ.setdefault(name, "false")
+        if not any(name in os.environ for name in HEARTBEAT_SETTINGS):
+            _no_flow_heartbeats()
+
+
+HEARTBEAT_SETTINGS = ("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY")
+
+
+def _no_flow_heartbeats() -> None:
+    """"Off" is the setting's null, which no environment value spells, so it is set on
+    Prefect's process-wide settings (after the environment above is in place)."""
+    from prefect.context import GLOBAL_SETTINGS_CONTEXT
+
+    GLOBAL_SETTINGS_CONTEXT.settings.flows.heartbeat_frequency = None
 
 
 def uses_local_server() -> bool:

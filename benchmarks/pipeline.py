@@ -114,14 +114,9 @@ def time_loop(brief: Path, brand: Path, workers: int) -> tuple[float, dict[str, 
         done = list(pool.map(timed, jobs))
         jobs = done if name != "publish" else jobs
     pool.shutdown()
-    publish.write_contact_sheet(cfg, {j.sku: publish_paths(cfg, j) for j in jobs},
-                                settings.platforms)
+    publish.write_contact_sheet(cfg, jobs, settings.platforms)
     publish.write_report(cfg)
     return time.perf_counter() - start, per_stage
-
-
-def publish_paths(cfg, job: ProductJob) -> dict[str, str]:  # noqa: ANN001
-    return {p: str(publish.run_folder(cfg) / job.sku / f"{p}.png") for p in job.renditions}
 
 
 def main() -> None:

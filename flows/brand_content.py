@@ -88,7 +88,8 @@ def brand_content(
     submitted = _submit(cfg, "publish", publish.publish_product, jobs)
     published = {job.sku: uris for job, uris in _collect(cfg, "publish", submitted, failed)}
     tracker.step("publish", len(published))
-    sheet = publish.write_contact_sheet(cfg, published, chosen) if published else None
+    sheet = (publish.write_contact_sheet(cfg, [j for j in jobs if j.sku in published], chosen)
+             if published else None)
     status = "completed" if not failed else ("partial" if published else "failed")
     repo.finish_run(database(cfg.db_url), cfg.run_id, status,
                     n_products=len(published) + len(failed), n_failed=len(failed))

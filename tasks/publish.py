@@ -9,8 +9,8 @@ from prefect import task
 
 from adforge import publishing
 from adforge.db import repository as repo
-from adforge.imageio import decode_png, encode_png
-from adforge.imaging.contact_sheet import contact_sheet
+from adforge.imageio import encode_png
+from adforge.imaging.contact_sheet import SheetCell, contact_sheet
 from adforge.imaging.renditions import passes
 from adforge.publishing import (
     is_s3,
@@ -20,9 +20,9 @@ from adforge.publishing import (
     upload_pending,
 )
 from adforge.report import render_html
-from adforge.stagecache import RunConfig, database, load_blob, store
+from adforge.stagecache import Manifest, RunConfig, database, load_blob, store
 from adforge.storage import write_file_atomic
-from tasks.common import TASK_OPTIONS, ProductJob
+from tasks.common import TASK_OPTIONS, ProductJob, blob_image
 
 LAYERS = (("cutout", "cutout", "cutout.png"), ("background", "background", "background.png"),
           ("composite", "shadow", "shadow.png"), ("composite", "product", "product.png"),
@@ -108,14 +108,19 @@ def _record_text_attempt(cfg: RunConfig, sku: str, number: int, attempt: dict) -
                           subject=f"text-{number}-{attempt['backend']}"[:50], checks=checks)
 
 
-def write_contact_sheet(cfg: RunConfig, published: dict[str, dict[str, str]],
-                        platforms: list[str]) -> Path:
-    """`<out>/<run>/contact_sheet.png`: every product x platform, labelled."""
-    grid = [(sku, {p: decode_png(Path(uri).read_bytes()) for p, uri in uris.items()})
-            for sku, uris in published.items()]
+def write_contact_sheet(cfg: RunConfig, jobs: list[ProductJob], platforms: list[str]) -> Path:
+    """`<out>/<run>/contact_sheet.png`: every product x platform, labelled, from the
+    thumbnails the renditions stage stored."""
+    grid = [(job.sku, {platform: _sheet_cell(cfg, manifest)
+                       for platform, manifest in job.renditions.items()}) for job in jobs]
     path = run_folder(cfg) / "contact_sheet.png"
     write_file_atomic(path, encode_png(contact_sheet(grid, platforms), level=3))
     return path
+
+
+def _sheet_cell(cfg: RunConfig, rendition: Manifest) -> SheetCell:
+    return SheetCell(blob_image(cfg, rendition, "thumb"), rendition.meta["width"],
+                     rendition.meta["height"])
 
 
 def write_report(cfg: RunConfig) -> Path:

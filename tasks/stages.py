@@ -19,6 +19,7 @@ from adforge.db import repository as repo
 from adforge.errors import ImageInputError, TransientError
 from adforge.imageio import LoadedImage, encode_png, load_image
 from adforge.imaging.composite import compose_layers, light_of, place_product, retouch_product
+from adforge.imaging.contact_sheet import CELL, thumbnail
 from adforge.imaging.metrics import alpha_box
 from adforge.imaging.renditions import compose_rendition, fit_background
 from adforge.sources import read_source
@@ -408,7 +409,8 @@ def render_platform(cfg: RunConfig, job: ProductJob, platform: str) -> Manifest:
             spec, product, backdrop, placement=cfg.composite.placement,
             light_x=composite_made.meta["light_x"], copy=job.row.copy, brand=cfg.brand,
             analyzer=analyzer, renderer=renderer)
-        return StageOutput(blobs={"image": _png(result.image)},
+        return StageOutput(blobs={"image": _png(result.image),
+                                  "thumb": _layer_png(thumbnail(result.image))},
                            meta={"width": spec.width, "height": spec.height,
                                  "quality": result.quality,
                                  "layout": result.layout.model_dump(mode="json")})
@@ -419,7 +421,8 @@ def render_platform(cfg: RunConfig, job: ProductJob, platform: str) -> Manifest:
                               "copy": job.row.copy.model_dump(),
                               "brand": cfg.brand.model_dump(mode="json")},
                       params={"spec": spec.model_dump(mode="json"),
-                              "placement": cfg.composite.placement.model_dump()},
+                              "placement": cfg.composite.placement.model_dump(),
+                              "thumb_px": CELL},
                       backend=f"{analyzer.name}+{renderer.name}", compute=compute)
 
 

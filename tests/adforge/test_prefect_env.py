@@ -35,6 +35,29 @@ def test_a_user_setting_and_a_real_api_are_left_alone(clean_env) -> None:
     assert "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED" not in os.environ
 
 
+HEARTBEAT = """
+from adforge.prefect_env import configure_prefect_environment
+configure_prefect_environment()
+from prefect.settings import get_current_settings
+print(get_current_settings().flows.heartbeat_frequency)
+"""
+
+
+@pytest.mark.parametrize(("api_url", "expected"), [(None, "None"),
+                                                    ("http://127.0.0.1:4200/api", "180")])
+def test_flow_heartbeats_are_off_only_for_the_temporary_server(api_url, expected) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PREFECT_API_URL", *prefect_env.HEARTBEAT_SETTINGS)}
+    env |= {"PREFECT_API_URL": api_url} if api_url else {}
+    printed = subprocess.run([sys.executable, "-c", HEARTBEAT], env=env, check=True,
+                             capture_output=True, text=True).stdout.split()
+    assert printed[-1] == expected
+
+
 def test_adforge_server_up_turns_every_service_on_again() -> None:
     for name in prefect_env.SERVICE_SWITCHES:
         assert service.SERVER_ENV[name] == "true"
