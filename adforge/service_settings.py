@@ -33,10 +33,11 @@ class ScaleSettings(BaseModel):
     gpu_slots_per_host: int = Field(
         default=1, ge=1, le=16, description="concurrent GPU sections allowed on one host")
     products_per_task: int = Field(
-        default=2, ge=1, le=64,
+        default=0, ge=0, le=64,
         description="products per task run in the stages whose backend does not batch by "
-                    "itself: 1 gives one task run per product in the UI; 2 (the default) "
-                    "halves the task runs, and with them Prefect's cost on cheap stages")
+                    "itself: 0 (the default) spreads each stage over about two task runs "
+                    "per worker, at most 16 products each; 1 gives one task run per "
+                    "product in the UI")
 
 
 class NotificationSettings(BaseModel):

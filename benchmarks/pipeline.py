@@ -40,7 +40,7 @@ from adforge.brief import load_brief_lenient, write_brief  # noqa: E402
 from adforge.demo import DEMO_BRAND, DEMO_COPY  # noqa: E402
 from adforge.samples import SAMPLE_KINDS, render_sample  # noqa: E402
 from adforge.settings import Settings  # noqa: E402
-from flows.brand_content import brand_content, open_run  # noqa: E402
+from flows.brand_content import brand_content, open_run, products_per_task  # noqa: E402
 from tasks import publish, stages  # noqa: E402
 from tasks.common import ProductJob  # noqa: E402
 
@@ -152,6 +152,7 @@ def main() -> None:
     results = {
         "products": n,
         "workers": args.workers,
+        "products_per_task": products_per_task(Settings().scale.products_per_task, n),
         "repeats": args.repeats,
         "products_per_minute_prefect": round(60.0 * n / prefect_s, 1),
         "products_per_minute_loop": round(60.0 * n / loop_s, 1),
@@ -165,7 +166,8 @@ def main() -> None:
     if args.json:
         print(json.dumps(results))
         return
-    print(f"{n} products x 6 platforms, classic profile, {args.workers} in flight")
+    print(f"{n} products x 6 platforms, classic profile, {args.workers} in flight, "
+          f"{results['products_per_task']} products per task run")
     for key in ("products_per_minute_prefect", "products_per_minute_loop", "overhead_ratio",
                 "ratio_per_repeat", "server_start_s", "peak_rss_mb"):
         print(f"  {key:<30}{str(results[key]):>10}")

@@ -7,6 +7,7 @@ fails the others: it is recorded in the errors table and the run ends by listing
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -36,9 +37,13 @@ from tasks.common import ProductJob, over_products
 
 STAGES = (("segment", stages.segment), ("background", stages.background),
           ("composite", stages.composite), ("layout", stages.layout), ("text", stages.text))
+IN_FLIGHT = 2  # task runs at once: the stages' imaging work fills two cores
+RUNS_PER_WORKER = 2  # automatic micro-batches: task runs per stage and worker
+MAX_AUTO_BATCH = 16
 
 
-@flow(name="brand-content", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=2),
+@flow(name="brand-content", log_prints=True,
+      task_runner=ThreadPoolTaskRunner(max_workers=IN_FLIGHT),
       on_completion=[notify_on_completion], on_failure=[notify_on_failure])
 def brand_content(
     brief: str,
@@ -123,7 +128,8 @@ def open_run(settings: Settings, kit: BrandKit, parsed: Brief, brief: str) -> Ru
                     backends=settings.stage_backends(), brand=kit,
                     composite=settings.composite, images=settings.images,
                     segment=settings.segment, min_font_px=settings.min_font_px,
-                    products_per_task=settings.scale.products_per_task)
+                    products_per_task=products_per_task(settings.scale.products_per_task,
+                                                        len(parsed.rows)))
     db = database(cfg.db_url)
     repo.start_run(db, run_id=run_id, brief=brief, brief_sha256=parsed.sha256, brand=kit.name,
                    profile=settings.profile, flow_run_id=str(runtime.flow_run.id or ""))
@@ -133,6 +139,16 @@ def open_run(settings: Settings, kit: BrandKit, parsed: Brief, brief: str) -> Ru
     recover_before_run(cfg)  # sweep a killed run's temp files; upload a spool left behind
     publish.save_config(cfg)
     return cfg
+
+
+def products_per_task(setting: int, products: int) -> int:
+    """The micro-batch of the stages whose backend does not batch: the setting, or for
+    0 about two task runs per worker and stage. Each task run costs Prefect about 12 ms
+    (see README, Performance); a few per worker still keep both workers busy to the end
+    of a stage."""
+    if setting:
+        return setting
+    return max(1, min(MAX_AUTO_BATCH, math.ceil(products / (IN_FLIGHT * RUNS_PER_WORKER))))
 
 
 def _record_row_errors(cfg: RunConfig, row_errors: list[RowError]) -> None:

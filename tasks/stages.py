@@ -88,7 +88,7 @@ def batch_run_name(stage: str) -> Callable[[], str]:
 
 def micro_batch(cfg: RunConfig, stage: str) -> int:
     """Products per task in `stage`: the model's batch size where its backend batches
-    (BiRefNet, FLUX), else `products_per_task` (one by default)."""
+    (BiRefNet, FLUX), else the run's `products_per_task`."""
     name = getattr(cfg.backends, stage, None)
     model = backend(stage, name) if name else None
     method = BATCH_TASKS.get(stage, (None, ""))[1]

@@ -16,6 +16,7 @@ from adforge.brief import write_brief
 from adforge.cli import app
 from adforge.demo import DEMO_COPY
 from adforge.specs import PRESETS
+from flows.brand_content import products_per_task
 from tests.campaign_inputs import write_campaign
 from tests.conftest import TEST_OUTPUT
 from tests.task_runs import count_task_runs, task_runs
@@ -116,6 +117,13 @@ def test_corrupt_image_fails_alone_and_is_recorded(adforge_env: Path, products_p
     else:
         assert tasks["segment"] == 3 and tasks["renditions"] == 2, tasks
 
+
+
+@pytest.mark.parametrize(("setting", "products", "expected"), [
+    (0, 3, 1), (0, 8, 2), (0, 50, 13), (0, 1000, 16), (1, 50, 1), (5, 3, 5)])
+def test_products_per_task_spreads_a_stage_over_two_task_runs_per_worker(
+        setting: int, products: int, expected: int) -> None:
+    assert products_per_task(setting, products) == expected
 
 
 def test_three_bad_rows_are_all_reported_and_the_rest_runs(adforge_env: Path) -> None:

@@ -83,7 +83,7 @@ def test_segment_and_background_run_in_micro_batches(tiny_env):
                              result["run_id"])
     assert counts["segment_batch"] == 2, counts
     assert counts["background_batch"] == 3, counts
-    assert counts["composite_batch"] == 3, counts  # products_per_task: 2
+    assert counts["composite_batch"] == 3, counts  # products_per_task, automatic: 2 for 6
     assert "segment" not in counts and "background" not in counts, counts
     attempts = text_attempts(tiny_env, result["run_id"])
     for index in range(6):  # a tiny random edit fails verification: typesetting takes over
