@@ -63,7 +63,8 @@ def pull(profile: ProfileOpt = "gpu-24gb") -> None:
                       f"{', '.join(PROFILE_PLANS)}[/red]")
         raise typer.Exit(2)
     offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
-    missing = [entry.source for entry in MODELS if not _fetch(entry.source, offline)]
+    needed = [entry for entry in MODELS if entry.key not in _answered_by_the_edit_model()]
+    missing = [entry.source for entry in needed if not _fetch(entry.source, offline)]
     if missing:
         how = "HF_HUB_OFFLINE is set" if offline else "the download failed"
         console.print(f"[red]{len(missing)} model(s) missing ({how}):[/red]")
@@ -72,7 +73,14 @@ def pull(profile: ProfileOpt = "gpu-24gb") -> None:
         console.print("Run `adforge models pull` with network access (HF_HUB_OFFLINE unset), "
                       "or set ADFORGE_MODELS__<KEY>__SOURCE to local folders.")
         raise typer.Exit(1)
-    console.print(f"all {len(MODELS)} models of {profile} are in the cache")
+    console.print(f"all {len(needed)} models of {profile} are in the cache")
+
+
+def _answered_by_the_edit_model() -> set[str]:
+    """Qwen2-VL is not needed when the layout stage uses Qwen-Image-Edit's encoder."""
+    from adforge.settings import Settings
+
+    return {"qwen2vl"} if Settings().models.qwen2vl.share_edit_text_encoder else set()
 
 
 def _fetch(repo_id: str, offline: bool) -> bool:

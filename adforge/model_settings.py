@@ -64,6 +64,12 @@ class Qwen2VLSettings(BaseModel):
                                 description="longest answer generated")
     retries: int = Field(default=1, ge=0, le=3,
                          description="turns after a failed answer, each told what failed")
+    share_edit_text_encoder: bool = Field(
+        default=False,
+        description="answer with Qwen-Image-Edit's own text encoder (a "
+                    "Qwen2.5-VL-7B-Instruct) instead of `source`; the text stage borrows "
+                    "it, one load for both, where the budget lets the edit pipeline run "
+                    "resident or fp8")
 
 
 class QwenImageEditSettings(BaseModel):

@@ -19,7 +19,6 @@ class ModelPlanEntry:
     stage: str
     source: str
     footprint: Footprint
-    share: str | None = None  # identical weights loaded once
 
 
 def _gb(value: float) -> int:
@@ -31,6 +30,10 @@ FLUX_SCHNELL = ModelPlanEntry(
     "flux", "background", "black-forest-labs/FLUX.1-schnell",
     Footprint(weights=_gb(23.8 + 9.5 + 0.25 + 0.17), working=3 * GIB,
               largest_component=_gb(23.8), largest_block=_gb(23.8 / 57)))
+# Qwen-Image-Edit's text encoder: a Qwen2.5-VL-7B-Instruct, the layout model when
+# `models.qwen2vl.share_edit_text_encoder` is set
+EDIT_TEXT_ENCODER = Footprint(weights=_gb(16.6), working=2 * GIB,
+                              largest_component=_gb(15.2), largest_block=_gb(16.6 / 28))
 MODELS: tuple[ModelPlanEntry, ...] = (
     ModelPlanEntry("birefnet", "segment", "ZhengPeng7/BiRefNet",
                    Footprint(weights=_gb(0.44), working=3 * GIB)),
@@ -40,8 +43,7 @@ MODELS: tuple[ModelPlanEntry, ...] = (
                              largest_component=_gb(15.2), largest_block=_gb(16.6 / 28))),
     ModelPlanEntry("qwen_image_edit", "text", "Qwen/Qwen-Image-Edit-2509",
                    Footprint(weights=_gb(40.9 + 16.6 + 0.25), working=4 * GIB,
-                             largest_component=_gb(40.9), largest_block=_gb(40.9 / 60)),
-                   share=None),
+                             largest_component=_gb(40.9), largest_block=_gb(40.9 / 60))),
 )
 
 

@@ -7,8 +7,10 @@
   models until it does, and on an out-of-memory error retries the next lighter placement;
 - the footprint of a load is measured when a probe is given (CUDA memory after load,
   minus before) and that measurement, not the declaration, is what is budgeted;
-- models registered with the same `share` key are one load (Qwen-Image-Edit's text
-  encoder and a Qwen2.5-VL model, for instance), counted once;
+- models registered with the same `share` key are one load, counted once;
+- a model registered with `needs` borrows those models' loaded weights (Qwen-Image-Edit
+  built around the Qwen2.5-VL that the layout stage loaded): they are loaded first and
+  kept from eviction while it is loaded, and its own footprint leaves them out;
 - `release(name)` frees for real: the unloader runs, every reference is dropped, then
   `gc.collect()` and `torch.cuda.empty_cache()` (when torch is already imported);
 - every load and unload is reported to `on_event` (see `database_events`).
@@ -54,6 +56,7 @@ class _Entry:
     share: str
     placements: tuple[str, ...]
     label: str  # the model id its events carry
+    needs: tuple[str, ...] = ()  # models whose loaded weights it borrows
 
 
 @dataclass
@@ -109,16 +112,20 @@ class ModelManager:
     def register(self, name: str, loader: Loader, footprint: Footprint, *,
                  pinned: bool = False, unloader: Unloader | None = None,
                  share: str | None = None, placements: tuple[str, ...] | None = None,
-                 label: str | None = None) -> None:
+                 label: str | None = None, needs: tuple[str, ...] = ()) -> None:
         """Declare a model. Models with the same `share` key are loaded once.
         placements: those this model supports (default: the manager's);
-        label: the model id in its events (default: the name)."""
+        label: the model id in its events (default: the name);
+        needs: registered models whose loaded weights this one borrows."""
         with self._lock:
             if name in self._entries:
                 raise ValueError(f"model {name!r} is already registered")
+            unknown = [need for need in needs if need not in self._entries]
+            if unknown:
+                raise ValueError(f"model {name!r} needs unregistered {', '.join(unknown)}")
             self._entries[name] = _Entry(name, loader, footprint, pinned, unloader,
                                          share or name, placements or self.placements,
-                                         label or share or name)
+                                         label or share or name, tuple(needs))
 
     # -- state ------------------------------------------------------------------------
 
@@ -176,9 +183,11 @@ class ModelManager:
             self._release(self._entries[name].share)
 
     def _release(self, key: str) -> None:
-        loaded = self._loaded.pop(key, None)
-        if loaded is None:
+        if key not in self._loaded:
             return
+        for dependent in self._dependents_of(key):  # they hold references to its weights
+            self._release(dependent)
+        loaded = self._loaded.pop(key)
         started = time.perf_counter()
         unloader = next((e.unloader for e in self._entries.values()
                          if e.share == key and e.unloader), None)
@@ -188,6 +197,7 @@ class ModelManager:
         del loaded  # the manager's last reference
         gc.collect()
         flush_device_cache()
+        self._let_go_needs(self._entries[self._name_of(key)])
         self._emit(key, "unload", placement, nbytes, time.perf_counter() - started)
 
     def release_all(self, *, include_pinned: bool = False) -> None:
@@ -208,6 +218,14 @@ class ModelManager:
         return self.budget_bytes - kept
 
     def _load(self, entry: _Entry) -> None:
+        self._hold_needs(entry)  # first: what it borrows is then kept, not evictable
+        try:
+            self._load_placed(entry)
+        except BaseException:
+            self._let_go_needs(entry)
+            raise
+
+    def _load_placed(self, entry: _Entry) -> None:
         placement = choose_placement(entry.footprint, self._room_after_eviction(),
                                      entry.placements)
         for candidate in entry.placements[entry.placements.index(placement):]:
@@ -252,6 +270,25 @@ class ModelManager:
             if not victims:
                 return
             self.release(self._name_of(victims[0]))
+
+    # -- borrowed weights -------------------------------------------------------------
+
+    def _hold_needs(self, entry: _Entry) -> None:
+        for need in entry.needs:
+            self.get(need)
+            key = self._entries[need].share
+            self._in_use[key] = self._in_use.get(key, 0) + 1
+
+    def _let_go_needs(self, entry: _Entry) -> None:
+        for need in entry.needs:
+            need_key = self._entries[need].share
+            self._in_use[need_key] -= 1
+            self._touch(need_key)
+
+    def _dependents_of(self, key: str) -> list[str]:
+        return [e.share for e in self._entries.values()
+                if e.share in self._loaded and e.share != key
+                and any(self._entries[need].share == key for need in e.needs)]
 
     # -- helpers ----------------------------------------------------------------------
 

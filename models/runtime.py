@@ -171,9 +171,10 @@ def release_all() -> None:
 
 def manage(backend: Any, model: str, footprint: Footprint, *,
            placements: tuple[str, ...] = ("resident",), pinned: bool = False,
-           share: str | None = None) -> Any:
+           share: str | None = None, borrows_from: tuple[Any, ...] = ()) -> Any:
     """Register a backend (with `load(placement)` and `unload()`) under `model` (a
-    second backend of the same model gets `model#2`: its own weights)."""
+    second backend of the same model gets `model#2`: its own weights). borrows_from:
+    managed backends whose loaded weights this one uses (loaded first, kept meanwhile)."""
     residency = manager()
     name, count = model, 1
     while residency.is_registered(name):
@@ -181,7 +182,8 @@ def manage(backend: Any, model: str, footprint: Footprint, *,
         name = f"{model}#{count}"
     residency.register(name, lambda placement: backend.load(placement) or backend,
                        footprint, pinned=pinned, unloader=lambda _loaded: backend.unload(),
-                       share=share, placements=placements, label=model)
+                       share=share, placements=placements, label=model,
+                       needs=tuple(lender.residency[1] for lender in borrows_from))
     backend.residency = (residency, name)
     return backend
 

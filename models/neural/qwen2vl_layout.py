@@ -70,11 +70,15 @@ class Qwen2VLLayoutAnalyzer(runtime.NeuralBackend):
     name = "qwen2-vl"
 
     def __init__(self, source: str = "Qwen/Qwen2-VL-7B-Instruct", *,
-                 min_pixels: int = 256 * PATCH * PATCH, max_pixels: int = 1024 * PATCH * PATCH,
+                 from_edit_pipeline: bool = False, min_pixels: int = 256 * PATCH * PATCH,
+                 max_pixels: int = 1024 * PATCH * PATCH,
                  max_new_tokens: int = 512, retries: int = 1, device: str | None = None,
                  fallback: LayoutAnalyzer | None = None,
                  generate_options: dict[str, Any] | None = None) -> None:
-        """min_pixels/max_pixels: bounds on the image's area as the model sees it (one
+        """from_edit_pipeline: `source` is a Qwen-Image-Edit folder or id, whose text
+        encoder (a Qwen2.5-VL-7B-Instruct) and processor answer instead; the edit
+        pipeline can then borrow the loaded encoder (`weights`), one load for both.
+        min_pixels/max_pixels: bounds on the image's area as the model sees it (one
         token per 28x28 pixels). retries: extra turns after a failed answer.
         generate_options: extra arguments of `generate` (e.g. a logits processor)."""
         if not PATCH * PATCH <= min_pixels <= max_pixels:
@@ -84,6 +88,7 @@ class Qwen2VLLayoutAnalyzer(runtime.NeuralBackend):
             raise ValueError("retries must be >= 0 and max_new_tokens >= 16")
         super().__init__(device)
         self.source = source
+        self.from_edit_pipeline = from_edit_pipeline
         self.min_pixels = min_pixels
         self.max_pixels = max_pixels
         self.max_new_tokens = max_new_tokens
@@ -100,16 +105,25 @@ class Qwen2VLLayoutAnalyzer(runtime.NeuralBackend):
     def loaded(self) -> bool:
         return self._model is not None
 
+    @property
+    def weights(self) -> Any:
+        """The loaded model (None until `load`): what the edit pipeline borrows."""
+        return self._model
+
     def load(self, placement: str = "resident") -> float:
         """Load processor and model (bf16 on a GPU, fp32 on the CPU); resident only."""
         runtime.require_resident("the Qwen2-VL layout model", placement)
-        from transformers import Qwen2VLForConditionalGeneration
+        from transformers import Qwen2_5_VLForConditionalGeneration, Qwen2VLForConditionalGeneration
 
         device, dtype = runtime.device_and_dtype(self.device)
+        model_class, parts = Qwen2VLForConditionalGeneration, ({}, {})
+        if self.from_edit_pipeline:
+            model_class = Qwen2_5_VLForConditionalGeneration
+            parts = ({"subfolder": "processor"}, {"subfolder": "text_encoder"})
         started = time.perf_counter()
         with runtime.weights_load("Qwen2-VL", self.source, "ADFORGE_MODELS__QWEN2VL__SOURCE"):
-            processor = image_only_processor_class().from_pretrained(self.source)
-            model = Qwen2VLForConditionalGeneration.from_pretrained(self.source, dtype=dtype)
+            processor = image_only_processor_class().from_pretrained(self.source, **parts[0])
+            model = model_class.from_pretrained(self.source, dtype=dtype, **parts[1])
         processor.image_processor.size = {"shortest_edge": self.min_pixels,
                                           "longest_edge": self.max_pixels}
         self._processor, self._model = processor, model.to(device).eval()

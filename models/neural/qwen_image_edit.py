@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict, dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -31,6 +31,7 @@ from models.contracts import TextRenderer, TextResult
 from models.neural.edit_check import EditThresholds, OcrReader, verify_edit
 
 log = logging.getLogger(__name__)
+SHARING_PLACEMENTS = ("resident", "fp8")  # those that leave the text encoder as it is
 PipelineKind = Literal["edit", "edit-plus"]
 ROLE_WORDS = {TextRole.headline: "headline", TextRole.subline: "sub-headline",
               TextRole.cta: "button label"}
@@ -110,8 +111,10 @@ class QwenImageEditText(runtime.PipelineBackend):
                  seed: int = 0, thresholds: EditThresholds | None = None,
                  fallback: TextRenderer | None = None, ocr: OcrReader | None = None,
                  work_side: int | None = None, plus_areas: tuple[int, int] | None = None,
-                 device: str | None = None) -> None:
+                 text_encoder_from: Any = None, device: str | None = None) -> None:
         """work_side: edit at most this side, then resize back (tiny models).
+        text_encoder_from: a backend whose loaded `weights` are this pipeline's text
+        encoder (the layout analyzer `from_edit_pipeline`): borrowed, not loaded again.
         plus_areas: (VAE, condition) image areas of the Plus pipeline, which reads them
         from module constants (diffusers: 1024x1024, 384x384); None keeps them."""
         if steps < 1 or attempts < 1:
@@ -131,6 +134,7 @@ class QwenImageEditText(runtime.PipelineBackend):
         self.ocr = ocr
         self.work_side = work_side
         self.plus_areas = plus_areas
+        self.text_encoder_from = text_encoder_from
         self.last_attempts: list[EditAttempt] = []
 
     # -- residency --------------------------------------------------------------------
@@ -155,6 +159,8 @@ class QwenImageEditText(runtime.PipelineBackend):
                                                                      subfolder="processor")
             extra = {"quantization_config": nf4_quantization(
                 dtype, ["transformer", "text_encoder"])} if placement == "nf4" else {}
+            if self.text_encoder_from is not None:
+                extra = {"text_encoder": self._borrowed_text_encoder(placement)}
             pipeline = self.pipeline_class().from_pretrained(self.source, processor=processor,
                                                              dtype=dtype, **extra)
         pipeline.set_progress_bar_config(disable=True)
@@ -164,6 +170,18 @@ class QwenImageEditText(runtime.PipelineBackend):
             plus.VAE_IMAGE_SIZE, plus.CONDITION_IMAGE_SIZE = self.plus_areas
         self._pipeline = apply_placement(pipeline, placement, device, dtype)
         return time.perf_counter() - started
+
+    def _borrowed_text_encoder(self, placement: str) -> Any:
+        """The lender's loaded encoder (loaded first by the residency manager; loaded
+        here when nothing manages the lender). Only placements that leave the encoder
+        as it is may borrow it: nf4 would quantise it, offload would move it."""
+        if placement not in SHARING_PLACEMENTS:
+            raise ValueError(f"a borrowed text encoder allows {', '.join(SHARING_PLACEMENTS)}"
+                             f" placements, not {placement!r}")
+        lender = self.text_encoder_from
+        if not lender.loaded:
+            lender.load()
+        return lender.weights
 
     # -- TextRenderer protocol --------------------------------------------------------
 

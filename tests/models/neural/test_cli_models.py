@@ -37,6 +37,10 @@ def test_pull_offline_lists_what_is_missing(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert "4 model(s) missing (HF_HUB_OFFLINE is set)" in result.output
     assert "- Qwen/Qwen-Image-Edit-2509" in result.output
+    monkeypatch.setenv("ADFORGE_MODELS__QWEN2VL__SHARE_EDIT_TEXT_ENCODER", "true")
+    shared = CliRunner().invoke(app, ["models", "pull", "--profile", "gpu-24gb"])
+    assert "3 model(s) missing" in shared.output  # the edit model answers for Qwen2-VL
+    assert "Qwen2-VL" not in shared.output
 
 
 @pytest.mark.slow

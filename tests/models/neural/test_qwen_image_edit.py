@@ -91,3 +91,21 @@ def test_the_original_edit_pipeline_loads_the_same_folder(tiny_qwen_image_edit):
 def test_true_cfg_without_a_negative_prompt_is_refused():
     with pytest.raises(ValueError, match="negative prompt"):
         QwenImageEditText(negative_prompt="")
+
+
+def test_a_borrowed_text_encoder_is_the_layout_models_own(tiny_qwen_image_edit,
+                                                          small_edit_sizes):
+    """The layout analyzer on the edit pipeline's Qwen2.5-VL lends it: one model object."""
+    from models.neural.qwen2vl_layout import Qwen2VLLayoutAnalyzer
+
+    analyzer = Qwen2VLLayoutAnalyzer(str(tiny_qwen_image_edit), from_edit_pipeline=True,
+                                     min_pixels=28 * 28, max_pixels=4 * 28 * 28,
+                                     max_new_tokens=16)
+    renderer = QwenImageEditText(str(tiny_qwen_image_edit), steps=1, attempts=1,
+                                 thresholds=LOOSE, text_encoder_from=analyzer)
+    image, mask = composite()
+    renderer.render(image, SPEC, COPY, default_brand_kit(), product_mask=mask)
+    assert type(analyzer.weights).__name__ == "Qwen2_5_VLForConditionalGeneration"
+    assert renderer._pipeline.text_encoder is analyzer.weights
+    with pytest.raises(ValueError, match="not 'nf4'"):  # it would quantise the encoder
+        renderer.load("nf4")

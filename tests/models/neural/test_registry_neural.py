@@ -57,6 +57,16 @@ def test_qwen2vl_and_qwen_image_edit_are_built_from_their_settings(monkeypatch):
     assert renderer.thresholds.min_product_ssim == 0.9
 
 
+def test_the_text_encoder_is_shared_only_where_the_edit_pipeline_fits_beside_it():
+    """Published sizes: beside a resident 16.6 GB encoder, the 41 GB edit pipeline fits
+    an 80 GiB card, but on 24 GiB it needs nf4 or offload, which change the encoder."""
+    from models.neural.factories import borrowing_fits
+    from models.placement import GIB
+
+    assert borrowing_fits("Qwen/Qwen-Image-Edit-2509", 80 * GIB)
+    assert not borrowing_fits("Qwen/Qwen-Image-Edit-2509", 24 * GIB)
+
+
 def test_neural_backends_ask_for_the_hosts_gpu_slot_only_on_cuda():
     torch = pytest.importorskip("torch")
     from models.neural.birefnet import BiRefNetSegmenter

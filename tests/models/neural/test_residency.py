@@ -99,6 +99,49 @@ def test_identical_weights_are_loaded_once():
     assert manager.used_bytes == encoder.device_bytes("resident")
 
 
+def borrowing_manager(budget_gib: float) -> tuple[ModelManager, Loads]:
+    """The layout model (8 GiB) and an edit pipeline that borrows it as its text encoder
+    (its own 10 GiB without the encoder), plus an unrelated 6 GiB model."""
+    manager, loads = manager_with(budget_gib, {"vl": 8, "other": 6})
+    manager.register("edit", loads.loader("edit"), Footprint(weights=10 * GIB),
+                     placements=("resident",), needs=("vl",))
+    return manager, loads
+
+
+def test_a_borrowing_model_loads_what_it_needs_first_and_counts_it_once():
+    manager, loads = borrowing_manager(20)
+    with manager.acquire("edit"):
+        assert [name for name, _ in loads.calls] == ["vl", "edit"]
+        assert manager.used_bytes == 18 * GIB
+    manager.get("vl")  # the layout stage again: already loaded
+    assert [name for name, _ in loads.calls] == ["vl", "edit"]
+
+
+def test_borrowed_weights_are_never_evicted_while_the_borrower_is_loaded():
+    manager, loads = borrowing_manager(20)
+    manager.get("edit")
+    manager.get("other")  # 24 GiB would be over: the borrower goes, then the weights may
+    unloads = [e.model for e in loads.events if e.action == "unload"]
+    assert unloads[0] == "edit" and manager.used_bytes <= 20 * GIB
+    assert manager.peak_bytes <= 20 * GIB
+
+
+def test_releasing_borrowed_weights_releases_the_borrower_first():
+    manager, loads = borrowing_manager(40)
+    manager.get("edit")
+    manager.release("vl")
+    unloads = [e.model for e in loads.events if e.action == "unload"]
+    assert unloads == ["edit", "vl"] and manager.used_bytes == 0
+    manager.get("edit")  # and both load again
+    assert [name for name, _ in loads.calls] == ["vl", "edit", "vl", "edit"]
+
+
+def test_a_model_cannot_borrow_from_an_unregistered_one():
+    manager, loads = manager_with(20, {})
+    with pytest.raises(ValueError, match="needs unregistered vl"):
+        manager.register("edit", loads.loader("edit"), Footprint(weights=GIB), needs=("vl",))
+
+
 def test_a_measured_footprint_replaces_the_declared_one():
     device = {"used": 0}
 

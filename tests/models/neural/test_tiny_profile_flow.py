@@ -71,9 +71,37 @@ def test_each_model_loads_once_per_batch(tiny_env, products):
             assert image.size == (1080, 1080)
 
 
+@pytest.fixture()
+def shared_encoder_env(tiny_env, monkeypatch):
+    """The layout stage on Qwen-Image-Edit's own text encoder; backends built afresh."""
+    from models.registry import backend
+
+    monkeypatch.setenv("ADFORGE_MODELS__QWEN2VL__SHARE_EDIT_TEXT_ENCODER", "true")
+    backend.cache_clear()
+    yield tiny_env
+    backend.cache_clear()
+
+
+def test_the_layout_and_edit_stages_share_one_text_encoder_load(shared_encoder_env):
+    """Qwen-Image-Edit's text encoder is a Qwen2.5-VL: the layout stage loads it once and
+    the edit pipeline borrows it; no separate Qwen2-VL is loaded."""
+    from flows.brand_content import brand_content
+    from models.registry import backend
+
+    brief, brand = write_campaign(shared_encoder_env / "in-shared", 2)
+    result = brand_content(brief=str(brief), brand=str(brand))
+    assert result["status"] == "completed", result.get("failed")
+    loads = loads_by_model(shared_encoder_env, result["run_id"])
+    assert loads == {"tiny-birefnet": 1, "tiny-flux": 1, "text_encoder": 1,
+                     "tiny-qwen-image-edit-2509": 1}
+    analyzer, renderer = backend("layout", "qwen2-vl"), backend("text", "qwen-image-edit")
+    assert renderer.text_encoder_from is analyzer
+    assert renderer._pipeline.text_encoder is analyzer.weights
+
+
 def test_segment_and_background_run_in_micro_batches(tiny_env):
     """Six products: BiRefNet (4 per pass) in two batch tasks, FLUX (2 per pass) in
-    three; the imaging stages run two products per task (the default)."""
+    three; the imaging stages run two products per task (automatic for six)."""
     from flows.brand_content import brand_content
 
     brief, brand = write_campaign(tiny_env / "in-batches", 6)
