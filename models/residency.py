@@ -276,6 +276,7 @@ class ModelManager:
     def _hold_needs(self, entry: _Entry) -> None:
         for need in entry.needs:
             self.get(need)
+        for need in entry.needs:  # held only once all are loaded
             key = self._entries[need].share
             self._in_use[key] = self._in_use.get(key, 0) + 1
 

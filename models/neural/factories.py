@@ -24,7 +24,7 @@ def model_settings() -> ModelSettings:
     return settings.models.for_profile(settings.profile)
 
 
-def footprint(key: str, source: str) -> Any:
+def footprint(key: str, source: str) -> Footprint:
     """A local folder's weights, else the published model's (`models.profiles`)."""
     from models import runtime
     from models.profiles import MODELS
