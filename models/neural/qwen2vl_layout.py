@@ -77,7 +77,7 @@ class Qwen2VLLayoutAnalyzer(runtime.NeuralBackend):
                  generate_options: dict[str, Any] | None = None) -> None:
         """from_edit_pipeline: `source` is a Qwen-Image-Edit folder or id, whose text
         encoder (a Qwen2.5-VL-7B-Instruct) and processor answer instead; the edit
-        pipeline can then borrow the loaded encoder (`weights`), one load for both.
+        pipeline can then borrow the loaded encoder (`vl_model`), one load for both.
         min_pixels/max_pixels: bounds on the image's area as the model sees it (one
         token per 28x28 pixels). retries: extra turns after a failed answer.
         generate_options: extra arguments of `generate` (e.g. a logits processor)."""
@@ -106,7 +106,7 @@ class Qwen2VLLayoutAnalyzer(runtime.NeuralBackend):
         return self._model is not None
 
     @property
-    def weights(self) -> Any:
+    def vl_model(self) -> Any:
         """The loaded model (None until `load`): what the edit pipeline borrows."""
         return self._model
 

@@ -113,7 +113,7 @@ class QwenImageEditText(runtime.PipelineBackend):
                  work_side: int | None = None, plus_areas: tuple[int, int] | None = None,
                  text_encoder_from: Any = None, device: str | None = None) -> None:
         """work_side: edit at most this side, then resize back (tiny models).
-        text_encoder_from: a backend whose loaded `weights` are this pipeline's text
+        text_encoder_from: a backend whose loaded `vl_model` is this pipeline's text
         encoder (the layout analyzer `from_edit_pipeline`): borrowed, not loaded again.
         plus_areas: (VAE, condition) image areas of the Plus pipeline, which reads them
         from module constants (diffusers: 1024x1024, 384x384); None keeps them."""
@@ -181,7 +181,7 @@ class QwenImageEditText(runtime.PipelineBackend):
         lender = self.text_encoder_from
         if not lender.loaded:
             lender.load()
-        return lender.weights
+        return lender.vl_model
 
     # -- TextRenderer protocol --------------------------------------------------------
 

@@ -105,7 +105,7 @@ def test_a_borrowed_text_encoder_is_the_layout_models_own(tiny_qwen_image_edit,
                                  thresholds=LOOSE, text_encoder_from=analyzer)
     image, mask = composite()
     renderer.render(image, SPEC, COPY, default_brand_kit(), product_mask=mask)
-    assert type(analyzer.weights).__name__ == "Qwen2_5_VLForConditionalGeneration"
-    assert renderer._pipeline.text_encoder is analyzer.weights
+    assert type(analyzer.vl_model).__name__ == "Qwen2_5_VLForConditionalGeneration"
+    assert renderer._pipeline.text_encoder is analyzer.vl_model
     with pytest.raises(ValueError, match="not 'nf4'"):  # it would quantise the encoder
         renderer.load("nf4")

@@ -96,7 +96,7 @@ def test_the_layout_and_edit_stages_share_one_text_encoder_load(shared_encoder_e
                      "tiny-qwen-image-edit-2509": 1}
     analyzer, renderer = backend("layout", "qwen2-vl"), backend("text", "qwen-image-edit")
     assert renderer.text_encoder_from is analyzer
-    assert renderer._pipeline.text_encoder is analyzer.weights
+    assert renderer._pipeline.text_encoder is analyzer.vl_model
 
 
 def test_segment_and_background_run_in_micro_batches(tiny_env):
