@@ -116,7 +116,8 @@ class Qwen2VLLayoutAnalyzer(runtime.NeuralBackend):
         from transformers import Qwen2_5_VLForConditionalGeneration, Qwen2VLForConditionalGeneration
 
         device, dtype = runtime.device_and_dtype(self.device)
-        model_class, parts = Qwen2VLForConditionalGeneration, ({}, {})
+        model_class: Any = Qwen2VLForConditionalGeneration
+        parts: tuple[dict[str, str], dict[str, str]] = ({}, {})
         if self.from_edit_pipeline:
             model_class = Qwen2_5_VLForConditionalGeneration
             parts = ({"subfolder": "processor"}, {"subfolder": "text_encoder"})
