@@ -143,7 +143,7 @@ def open_run(settings: Settings, kit: BrandKit, parsed: Brief, brief: str) -> Ru
 
 def products_per_task(setting: int, products: int) -> int:
     """The micro-batch of the stages whose backend does not batch: the setting, or for
-    0 about two task runs per worker and stage. Each task run costs Prefect about 12 ms
+    0 about two task runs per worker and stage. Each task run costs Prefect about 14 ms
     (see README, Performance); a few per worker still keep both workers busy to the end
     of a stage."""
     if setting:
