@@ -166,7 +166,8 @@ def cutout(
     except AdForgeError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from error
-    result = backend("segment", settings.stage_backends().segment).segment(loaded.rgb)
+    segmenter = backend("segment", settings.stage_backends().segment, settings.profile)
+    result = segmenter.segment(loaded.rgb)
     save_png(result.rgba, output)
     for warning in result.warnings:
         console.print(f"[yellow]warning[/yellow]: {warning}")

@@ -118,7 +118,7 @@ def _only(parsed: Brief, skus: list[str]) -> Brief:
 def _model_of(cfg: RunConfig, stage: str) -> object | None:
     """The backend that runs a model in `stage` (None for pure imaging stages)."""
     name = getattr(cfg.backends, stage, None)
-    return backend(stage, name) if name else None
+    return backend(stage, name, cfg.profile) if name else None
 
 
 def open_run(settings: Settings, kit: BrandKit, parsed: Brief, brief: str) -> RunConfig:

@@ -90,7 +90,7 @@ def micro_batch(cfg: RunConfig, stage: str) -> int:
     """Products per task in `stage`: the model's batch size where its backend batches
     (BiRefNet, FLUX), else the run's `products_per_task`."""
     name = getattr(cfg.backends, stage, None)
-    model = backend(stage, name) if name else None
+    model = backend(stage, name, cfg.profile) if name else None
     method = BATCH_TASKS.get(stage, (None, ""))[1]
     if model is not None and hasattr(model, method):
         return int(getattr(model, "batch_size", 1))
@@ -178,7 +178,7 @@ def segment_batch(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
 
 
 def segment_products(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
-    segmenter = backend("segment", cfg.backends.segment)
+    segmenter = backend("segment", cfg.backends.segment, cfg.profile)
     bind_run(cfg.db_url, cfg.run_id)  # model loads and unloads become this run's rows
     photos = [_attempt(_read_photo, job) for job in jobs]
     decoded: dict[int, LoadedImage | Exception] = {}
@@ -254,7 +254,7 @@ def background_batch(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
 
 
 def background_products(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
-    generator = backend("background", cfg.backends.background)
+    generator = backend("background", cfg.backends.background, cfg.profile)
     bind_run(cfg.db_url, cfg.run_id)
     size = cfg.composite.master_size
     requests = [background_request(cfg, job, size, size) for job in jobs]
@@ -331,7 +331,7 @@ def composite(cfg: RunConfig, job: ProductJob) -> ProductJob:
 def layout(cfg: RunConfig, job: ProductJob) -> ProductJob:
     """Decide where the copy goes on the master, away from the product."""
     composite_made = job.need("composite")
-    analyzer = backend("layout", cfg.backends.layout)
+    analyzer = backend("layout", cfg.backends.layout, cfg.profile)
     bind_run(cfg.db_url, cfg.run_id)
     size = cfg.composite.master_size
     safe = Box(x=0.05, y=0.05, w=0.9, h=0.9).to_pixels(size, size)
@@ -354,7 +354,7 @@ def layout(cfg: RunConfig, job: ProductJob) -> ProductJob:
 def text(cfg: RunConfig, job: ProductJob) -> ProductJob:
     """Set the copy on the master exactly as the brief says."""
     composite_made, layout_made = job.need("composite"), job.need("layout")
-    renderer = backend("text", cfg.backends.text)
+    renderer = backend("text", cfg.backends.text, cfg.profile)
     bind_run(cfg.db_url, cfg.run_id)
     spec = LayoutSpec.model_validate(layout_made.meta["layout"])
 
@@ -429,7 +429,7 @@ def render_platform(cfg: RunConfig, job: ProductJob, platform: str) -> Manifest:
 def _backdrop_for(cfg: RunConfig, job: ProductJob, width: int, height: int) -> np.ndarray:
     """A cheap procedural backdrop is regenerated at the frame's size; anything else
     (a neural backdrop) is cover-scaled from the stored master, so no model runs."""
-    generator = backend("background", cfg.backends.background)
+    generator = backend("background", cfg.backends.background, cfg.profile)
     if generator.name == "procedural":
         return generator.generate(background_request(cfg, job, width, height))
     return fit_background(blob_image(cfg, job.need("background"), "background"), width, height)

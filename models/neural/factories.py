@@ -17,11 +17,16 @@ from models.placement import PLACEMENTS, Footprint
 log = logging.getLogger(__name__)
 
 
-def model_settings() -> ModelSettings:
+def model_settings(profile: str | None = None) -> ModelSettings:
+    """The model settings as `profile` (default: the process's) runs them."""
+    settings = _settings(profile)
+    return settings.models.for_profile(settings.profile)
+
+
+def _settings(profile: str | None) -> Any:
     from adforge.settings import Settings
 
-    settings = Settings()
-    return settings.models.for_profile(settings.profile)
+    return Settings(profile=profile) if profile else Settings()
 
 
 def footprint(key: str, source: str) -> Footprint:
@@ -41,10 +46,10 @@ def managed(backend: Any, key: str, source: str,
     return runtime.manage(backend, source, footprint(key, source), placements=placements)
 
 
-def birefnet() -> Any:
+def birefnet(profile: str | None = None) -> Any:
     from models.neural.birefnet import BiRefNetSegmenter
 
-    models = model_settings()
+    models = model_settings(profile)
     chosen = models.birefnet
     segmenter = BiRefNetSegmenter(chosen.source, device=models.device,
                                   half_on_gpu=chosen.half_on_gpu,
@@ -52,10 +57,10 @@ def birefnet() -> Any:
     return managed(segmenter, "birefnet", chosen.source)
 
 
-def flux() -> Any:
+def flux(profile: str | None = None) -> Any:
     from models.neural.flux import FluxBackground
 
-    models = model_settings()
+    models = model_settings(profile)
     chosen = models.flux
     generator = FluxBackground(chosen.source, variant=chosen.variant, steps=chosen.steps,
                                guidance=chosen.guidance, true_cfg_scale=chosen.true_cfg_scale,
@@ -65,10 +70,10 @@ def flux() -> Any:
     return managed(generator, "flux", chosen.source, PLACEMENTS)
 
 
-def qwen2vl(fallback: Any) -> Any:
+def qwen2vl(fallback: Any, profile: str | None = None) -> Any:
     from models.neural.qwen2vl_layout import Qwen2VLLayoutAnalyzer
 
-    models = model_settings()
+    models = model_settings(profile)
     chosen = models.qwen2vl
     shared = chosen.share_edit_text_encoder
     source = models.qwen_image_edit.source if shared else chosen.source
@@ -85,11 +90,11 @@ def qwen2vl(fallback: Any) -> Any:
     return runtime.manage(analyzer, f"{source}/text_encoder", encoder_footprint(source))
 
 
-def qwen_image_edit(fallback: Any) -> Any:
+def qwen_image_edit(fallback: Any, profile: str | None = None) -> Any:
     from models.neural.edit_check import EditThresholds
     from models.neural.qwen_image_edit import QwenImageEditText
 
-    models = model_settings()
+    models = model_settings(profile)
     chosen = models.qwen_image_edit
     thresholds = EditThresholds(
         min_product_ssim=chosen.min_product_ssim,
@@ -99,7 +104,7 @@ def qwen_image_edit(fallback: Any) -> Any:
         min_ocr_similarity=chosen.min_ocr_similarity)
     areas = (chosen.plus_vae_area, chosen.plus_condition_area) \
         if chosen.plus_vae_area and chosen.plus_condition_area else None
-    lender = text_encoder_lender(chosen.source)
+    lender = text_encoder_lender(chosen.source, profile)
     renderer = QwenImageEditText(chosen.source, kind=chosen.kind, steps=chosen.steps,
                                  true_cfg_scale=chosen.true_cfg_scale,
                                  negative_prompt=chosen.negative_prompt,
@@ -116,23 +121,22 @@ def qwen_image_edit(fallback: Any) -> Any:
                           placements=SHARING_PLACEMENTS, borrows_from=(lender,))
 
 
-def text_encoder_lender(edit_source: str) -> Any:
+def text_encoder_lender(edit_source: str, profile: str | None = None) -> Any:
     """The layout analyzer whose loaded Qwen2.5-VL the edit pipeline borrows, or None:
     when the layout stage runs on the edit pipeline's text encoder, and the budget lets
     the pipeline run beside it resident or in fp8 (the placements that leave the encoder
     as it is; a 24 GiB card needs nf4 or offload instead)."""
-    from adforge.settings import Settings
     from models import runtime
     from models.registry import backend
 
-    if Settings().stage_backends().layout != "qwen2-vl" \
-            or not model_settings().qwen2vl.share_edit_text_encoder:
+    if _settings(profile).stage_backends().layout != "qwen2-vl" \
+            or not model_settings(profile).qwen2vl.share_edit_text_encoder:
         return None
     if not borrowing_fits(edit_source, runtime.manager().budget_bytes):
         log.info("Qwen-Image-Edit loads its own text encoder: beside the shared one it "
                  "would need nf4 or offload, which change or move the encoder")
         return None
-    return backend("layout", "qwen2-vl")
+    return backend("layout", "qwen2-vl", profile)
 
 
 def borrowing_fits(edit_source: str, budget_bytes: int) -> bool:

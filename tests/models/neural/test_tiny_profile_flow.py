@@ -94,7 +94,8 @@ def test_the_layout_and_edit_stages_share_one_text_encoder_load(shared_encoder_e
     loads = loads_by_model(shared_encoder_env, result["run_id"])
     assert loads == {"tiny-birefnet": 1, "tiny-flux": 1, "text_encoder": 1,
                      "tiny-qwen-image-edit-2509": 1}
-    analyzer, renderer = backend("layout", "qwen2-vl"), backend("text", "qwen-image-edit")
+    analyzer = backend("layout", "qwen2-vl", "tiny")
+    renderer = backend("text", "qwen-image-edit", "tiny")
     assert renderer.text_encoder_from is analyzer
     assert renderer._pipeline.text_encoder is analyzer.vl_model
 
@@ -168,3 +169,18 @@ def test_a_corrupt_photo_fails_alone_inside_its_batch(tiny_env):
     assert [tuple(row) for row in errors] == [("TINY-1", "segment", "image")]
     for sku in ("TINY-0", "TINY-2"):
         assert (Path(result["out_dir"]) / sku / "instagram_post.png").is_file()
+
+
+def test_adforge_run_profile_tiny_runs_the_tiny_models(tiny_env, monkeypatch):
+    """`adforge run --profile tiny` with no ADFORGE_PROFILE in the environment: the run's
+    profile, not the process's, chooses the model settings (the tiny checkpoints)."""
+    from typer.testing import CliRunner
+
+    from adforge.cli import app
+
+    monkeypatch.delenv("ADFORGE_PROFILE")
+    brief, brand = write_campaign(tiny_env / "in-cli", 1)
+    result = CliRunner().invoke(app, ["run", str(brief), "--brand", str(brand),
+                                      "--profile", "tiny", "--platforms", "instagram_post"])
+    assert result.exit_code == 0, result.output
+    assert "completed" in result.output
