@@ -22,6 +22,8 @@ No torch import at module level.
 from __future__ import annotations
 
 import gc
+import hashlib
+import json
 import sys
 import threading
 from collections.abc import Iterator, Sequence
@@ -49,12 +51,24 @@ def resolve_device(device: str | None) -> str:
 
 class NeuralBackend:
     """What every neural backend shares: its device setting (which decides `needs_gpu`),
-    its `residency` once `manage`d, and the lock that `resident` serialises calls with."""
+    its `residency` once `manage`d, the lock that `resident` serialises calls with, and
+    its `cache_key` from the settings named in `OUTPUT_SETTINGS`."""
+
+    name = "neural"
+    OUTPUT_SETTINGS: tuple[str, ...] = ("source",)  # attributes that change its output
 
     def __init__(self, device: str | None) -> None:
         self.device = device
         self.residency: Any = None  # (ModelManager, name) once `manage`d
         self._lock = threading.Lock()
+
+    @property
+    def cache_key(self) -> str:
+        """The backend in stage-cache keys: its name and a digest of every setting that
+        changes what it makes (weights, steps, sizes...), so changing one recomputes."""
+        settings = {name: getattr(self, name) for name in self.OUTPUT_SETTINGS}
+        digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
+        return f"{self.name}:{digest.hexdigest()[:12]}"
 
     @property
     def needs_gpu(self) -> bool:

@@ -73,6 +73,12 @@ def _crop_to_alpha(rgba: np.ndarray, pad: int = 4) -> np.ndarray:
 Outcome = ProductJob | Exception  # one product's result inside a batch task
 
 
+def cache_name(backend: Any) -> str:
+    """A backend in stage-cache keys: a neural one's `cache_key` (its name and settings
+    digest), else its name."""
+    return getattr(backend, "cache_key", backend.name)
+
+
 def batch_run_name(stage: str) -> Callable[[], str]:
     """A micro-batch task run is named after the stage and every SKU in it."""
     def name() -> str:
@@ -205,7 +211,7 @@ def segment_products(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
 
 def _segment_key(cfg: RunConfig, data: bytes, segmenter: Any) -> dict[str, Any]:
     return {"stage": "segment", "inputs": {"photo": sha256_bytes(data)},
-            "params": cfg.images.model_dump(), "backend": segmenter.name}
+            "params": cfg.images.model_dump(), "backend": cache_name(segmenter)}
 
 
 def _decode_photo(cfg: RunConfig, job: ProductJob, data: bytes) -> LoadedImage:
@@ -276,7 +282,7 @@ def background_products(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]
 
 def _background_key(generator: Any, request: BackgroundRequest) -> dict[str, Any]:
     return {"stage": "background", "inputs": {}, "params": request.model_dump(),
-            "backend": generator.name}
+            "backend": cache_name(generator)}
 
 
 def _store_background(cfg: RunConfig, job: ProductJob, generator: Any,
@@ -346,7 +352,8 @@ def layout(cfg: RunConfig, job: ProductJob) -> ProductJob:
                           inputs={"composite": composite_made.key,
                                   "copy": job.row.copy.model_dump(),
                                   "brand": cfg.brand.model_dump(mode="json")},
-                          params={"safe": list(safe)}, backend=analyzer.name, compute=compute)
+                          params={"safe": list(safe)}, backend=cache_name(analyzer),
+                          compute=compute)
     return job.model_copy(update={"layout": manifest})
 
 
@@ -373,7 +380,7 @@ def text(cfg: RunConfig, job: ProductJob) -> ProductJob:
                           inputs={"composite": composite_made.key, "layout": layout_made.key,
                                   "copy": job.row.copy.model_dump(),
                                   "brand": cfg.brand.model_dump(mode="json")},
-                          params={"min_font_px": cfg.min_font_px}, backend=renderer.name,
+                          params={"min_font_px": cfg.min_font_px}, backend=cache_name(renderer),
                           compute=compute)
     return job.model_copy(update={"text": manifest})
 

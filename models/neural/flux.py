@@ -92,6 +92,8 @@ class FluxBackground(runtime.PipelineBackend):
     """BackgroundGenerator protocol on a FLUX pipeline (hub id or local folder)."""
 
     name = "flux"
+    OUTPUT_SETTINGS = ("source", "variant", "steps", "guidance", "true_cfg_scale",
+                       "max_sequence_length", "template", "max_side")
 
     def __init__(self, source: str = "black-forest-labs/FLUX.1-schnell", *,
                  variant: Variant | None = None, steps: int | None = None,

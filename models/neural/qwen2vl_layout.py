@@ -68,6 +68,8 @@ class Qwen2VLLayoutAnalyzer(runtime.NeuralBackend):
     """LayoutAnalyzer protocol on Qwen2-VL, falling back to another analyzer."""
 
     name = "qwen2-vl"
+    OUTPUT_SETTINGS = ("source", "from_edit_pipeline", "min_pixels", "max_pixels",
+                       "max_new_tokens", "retries")
 
     def __init__(self, source: str = "Qwen/Qwen2-VL-7B-Instruct", *,
                  from_edit_pipeline: bool = False, min_pixels: int = 256 * PATCH * PATCH,

@@ -104,6 +104,8 @@ class QwenImageEditText(runtime.PipelineBackend):
     """TextRenderer protocol on Qwen-Image-Edit, verified, typesetting as fallback."""
 
     name = "qwen-image-edit"
+    OUTPUT_SETTINGS = ("source", "kind", "steps", "true_cfg_scale", "negative_prompt",
+                       "attempts", "seed", "thresholds", "work_side", "plus_areas")
 
     def __init__(self, source: str = "Qwen/Qwen-Image-Edit-2509", *,
                  kind: PipelineKind | None = None, steps: int = 40,

@@ -78,3 +78,23 @@ def test_neural_backends_ask_for_the_hosts_gpu_slot_only_on_cuda():
         assert kind("x/y", device="cuda").needs_gpu
         assert not kind("x/y", device="cpu").needs_gpu
         assert kind("x/y").needs_gpu == torch.cuda.is_available()
+
+
+def test_a_changed_model_setting_changes_the_stage_cache_key():
+    """Stage results are keyed by a neural backend's settings too: new steps or other
+    weights recompute instead of reusing what the old settings made."""
+    from models.classic.background import ProceduralBackground
+    from models.neural.flux import FluxBackground
+    from models.neural.qwen2vl_layout import Qwen2VLLayoutAnalyzer
+    from tasks.stages import cache_name
+
+    four, again, eight = (FluxBackground("/models/FLUX.1-schnell"),
+                          FluxBackground("/models/FLUX.1-schnell"),
+                          FluxBackground("/models/FLUX.1-schnell", steps=8))
+    assert cache_name(four) == cache_name(again) != cache_name(eight)
+    assert cache_name(four).startswith("flux:")
+    qwen2, shared = (Qwen2VLLayoutAnalyzer("/models/Qwen-Image-Edit-2509"),
+                     Qwen2VLLayoutAnalyzer("/models/Qwen-Image-Edit-2509",
+                                           from_edit_pipeline=True))
+    assert cache_name(qwen2) != cache_name(shared)
+    assert cache_name(ProceduralBackground()) == "procedural"
