@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -53,6 +54,16 @@ class WebhookRecorder:
 
     def texts(self) -> list[str]:
         return [post.get("text", "") for post in self.posts]
+
+    def wait_for(self, *words: str, timeout: float = 30.0) -> bool:
+        """Whether a post containing every word arrives within `timeout` seconds: a
+        flow's state hooks run after its final state is already visible in the API."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(all(word in text for word in words) for text in self.texts()):
+                return True
+            time.sleep(0.2)
+        return False
 
 
 @dataclass

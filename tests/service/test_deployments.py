@@ -54,14 +54,12 @@ def test_invalid_parameters_are_refused_naming_the_field(prefect_service: Servic
 
 def test_completion_and_failure_are_posted_to_the_webhook(
         prefect_service: Service, manual_run: dict) -> None:
-    assert any(manual_run["name"] in text and "Completed" in text
-               for text in prefect_service.webhook.texts())
+    assert prefect_service.webhook.wait_for(manual_run["name"], "Completed")
     response = prefect_service.api.create_run("brand-content/manual", {"request": {
         "brief_uri": str(prefect_service.root / "missing" / "brief.csv")}})
     failed = prefect_service.api.wait(response.json()["id"])
     assert failed["state_type"] == "FAILED"
-    assert any(failed["name"] in text and "Failed" in text
-               for text in prefect_service.webhook.texts())
+    assert prefect_service.webhook.wait_for(failed["name"], "Failed")
 
 
 def test_renditions_deployment_recomposes_without_models(
