@@ -30,19 +30,19 @@ FLUX_SCHNELL = ModelPlanEntry(
     "flux", "background", "black-forest-labs/FLUX.1-schnell",
     Footprint(weights=_gb(23.8 + 9.5 + 0.25 + 0.17), working=3 * GIB,
               largest_component=_gb(23.8), largest_block=_gb(23.8 / 57)))
-# Qwen-Image-Edit's text encoder: a Qwen2.5-VL-7B-Instruct, the layout model when
-# `models.qwen2vl.share_edit_text_encoder` is set
-EDIT_TEXT_ENCODER = Footprint(weights=_gb(16.6), working=2 * GIB,
-                              largest_component=_gb(15.2), largest_block=_gb(16.6 / 28))
+# Qwen2-VL-7B and Qwen2.5-VL-7B have one size at bf16. The latter is Qwen-Image-Edit's
+# text encoder, and the layout model when `models.qwen2vl.share_edit_text_encoder` is set.
+QWEN_VL_7B = Footprint(weights=_gb(16.6), working=2 * GIB,
+                       largest_component=_gb(15.2), largest_block=_gb(16.6 / 28))
+EDIT_TEXT_ENCODER = QWEN_VL_7B
 MODELS: tuple[ModelPlanEntry, ...] = (
     ModelPlanEntry("birefnet", "segment", "ZhengPeng7/BiRefNet",
                    Footprint(weights=_gb(0.44), working=3 * GIB)),
     FLUX_SCHNELL,
-    ModelPlanEntry("qwen2vl", "layout", "Qwen/Qwen2-VL-7B-Instruct",
-                   Footprint(weights=_gb(16.6), working=2 * GIB,
-                             largest_component=_gb(15.2), largest_block=_gb(16.6 / 28))),
+    ModelPlanEntry("qwen2vl", "layout", "Qwen/Qwen2-VL-7B-Instruct", QWEN_VL_7B),
     ModelPlanEntry("qwen_image_edit", "text", "Qwen/Qwen-Image-Edit-2509",
-                   Footprint(weights=_gb(40.9 + 16.6 + 0.25), working=4 * GIB,
+                   Footprint(weights=_gb(40.9 + 0.25) + EDIT_TEXT_ENCODER.weights,
+                             working=4 * GIB,
                              largest_component=_gb(40.9), largest_block=_gb(40.9 / 60))),
 )
 

@@ -104,7 +104,7 @@ def qwen_image_edit(fallback: Any, profile: str | None = None) -> Any:
         min_ocr_similarity=chosen.min_ocr_similarity)
     areas = (chosen.plus_vae_area, chosen.plus_condition_area) \
         if chosen.plus_vae_area and chosen.plus_condition_area else None
-    lender = text_encoder_lender(chosen.source, profile)
+    lender = text_encoder_lender(models, profile)
     renderer = QwenImageEditText(chosen.source, kind=chosen.kind, steps=chosen.steps,
                                  true_cfg_scale=chosen.true_cfg_scale,
                                  negative_prompt=chosen.negative_prompt,
@@ -121,7 +121,7 @@ def qwen_image_edit(fallback: Any, profile: str | None = None) -> Any:
                           placements=SHARING_PLACEMENTS, borrows_from=(lender,))
 
 
-def text_encoder_lender(edit_source: str, profile: str | None = None) -> Any:
+def text_encoder_lender(models: ModelSettings, profile: str | None = None) -> Any:
     """The layout analyzer whose loaded Qwen2.5-VL the edit pipeline borrows, or None:
     when the layout stage runs on the edit pipeline's text encoder, and the budget lets
     the pipeline run beside it resident or in fp8 (the placements that leave the encoder
@@ -130,9 +130,9 @@ def text_encoder_lender(edit_source: str, profile: str | None = None) -> Any:
     from models.registry import backend
 
     if _settings(profile).stage_backends().layout != "qwen2-vl" \
-            or not model_settings(profile).qwen2vl.share_edit_text_encoder:
+            or not models.qwen2vl.share_edit_text_encoder:
         return None
-    if not borrowing_fits(edit_source, runtime.manager().budget_bytes):
+    if not borrowing_fits(models.qwen_image_edit.source, runtime.manager().budget_bytes):
         log.info("Qwen-Image-Edit loads its own text encoder: beside the shared one it "
                  "would need nf4 or offload, which change or move the encoder")
         return None
