@@ -13,8 +13,8 @@ test:            ## install core + ml + dev extras (and system fonts), then run 
 	$(BIN)/python -m pytest -q
 
 check:           ## lint and type-check the core
-	$(BIN)/ruff check adforge models tasks flows deployments benchmarks tests
-	$(BIN)/mypy adforge
+	$(BIN)/ruff check adforge adforge_app models tasks flows deployments benchmarks tests
+	$(BIN)/mypy adforge adforge_app
 
 bench:           ## the measurement harnesses (numbers, not asserts)
 	$(BIN)/python benchmarks/imaging.py

@@ -26,6 +26,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from adforge.errors import BrandKitError
+from adforge.settings import S3Settings
 from adforge.sources import is_s3_uri, join_source, local_copy, read_source
 from adforge.specs import check_hex_color
 
@@ -127,13 +128,18 @@ def default_brand_kit() -> BrandKit:
     return BrandKit(name="AdForge Studio", tone="clear, confident, friendly")
 
 
-def load_brand_kit(path: str | Path) -> BrandKit:
+def load_brand_kit(path: str | Path, *, cache_dir: Path | None = None,
+                   s3: S3Settings | None = None) -> BrandKit:
     """Load and validate a brand kit YAML; relative paths resolve beside the file.
 
-    An s3:// kit is read from S3; its relative font and logo files are downloaded into
-    `<ADFORGE_HOME>/cache/inputs/` (fonts need a local file)."""
+    An s3:// kit is read from S3 with `s3` (None: `S3Settings()`); its relative font and
+    logo files are downloaded into `cache_dir` (fonts need a local file; a run passes
+    `<home>/cache/inputs`), which an s3:// kit must therefore come with."""
     if is_s3_uri(path):
-        return _load_s3_brand_kit(str(path))
+        if cache_dir is None:
+            raise ValueError(f"brand kit {path}: an s3:// kit needs cache_dir, the local "
+                             "folder its font and logo files are downloaded into")
+        return _load_s3_brand_kit(str(path), cache_dir, s3)
     path = Path(path)
     if not path.is_file():
         raise BrandKitError(f"brand kit {path} does not exist; pass the path of a YAML file",
@@ -141,21 +147,18 @@ def load_brand_kit(path: str | Path) -> BrandKit:
     return _resolve_paths(_parse_kit(path.read_text(encoding="utf-8"), str(path)), path.parent)
 
 
-def _load_s3_brand_kit(uri: str) -> BrandKit:
-    from adforge.settings import Settings
-
+def _load_s3_brand_kit(uri: str, cache: Path, s3: S3Settings | None) -> BrandKit:
     try:
-        text = read_source(uri).decode("utf-8")
+        text = read_source(uri, s3).decode("utf-8")
     except FileNotFoundError as exc:
         raise BrandKitError(f"brand kit {uri} does not exist; check the S3 URI",
                             item=uri, field="path") from exc
     kit = _parse_kit(text, uri)
-    cache = Settings().home / "cache" / "inputs"
     for ref in (kit.fonts.headline, kit.fonts.body, kit.fonts.cta):
         if ref.path is not None and not ref.path.is_absolute():
-            ref.path = local_copy(str(join_source(uri, ref.path.as_posix())), cache)
+            ref.path = local_copy(str(join_source(uri, ref.path.as_posix())), cache, s3)
     if kit.logo is not None and not kit.logo.is_absolute():
-        kit.logo = local_copy(str(join_source(uri, kit.logo.as_posix())), cache)
+        kit.logo = local_copy(str(join_source(uri, kit.logo.as_posix())), cache, s3)
     return kit
 
 

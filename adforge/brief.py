@@ -27,6 +27,7 @@ import pandas as pd
 from pydantic import BaseModel, Field, field_validator
 
 from adforge.errors import BriefError, RowError
+from adforge.settings import S3Settings
 from adforge.sources import is_s3_uri, read_source, source_exists, source_suffix
 from adforge.specs import PRESETS, AdCopy, rendition_spec
 
@@ -94,27 +95,30 @@ def default_seed(sku: str) -> int:
 
 
 def load_brief(
-    path: Path | str, *, brand_styles: set[str] | None = None, check_images: bool = True
+    path: Path | str, *, brand_styles: set[str] | None = None, check_images: bool = True,
+    s3: S3Settings | None = None,
 ) -> Brief:
     """Read and validate a brief; raise one BriefError listing every problem found."""
     brief, errors = load_brief_lenient(path, brand_styles=brand_styles,
-                                       check_images=check_images)
+                                       check_images=check_images, s3=s3)
     if errors:
         raise BriefError(brief.source, errors)
     return brief
 
 
 def load_brief_lenient(
-    path: Path | str, *, brand_styles: set[str] | None = None, check_images: bool = True
+    path: Path | str, *, brand_styles: set[str] | None = None, check_images: bool = True,
+    s3: S3Settings | None = None,
 ) -> tuple[Brief, list[RowError]]:
     """The brief's valid rows, and every row problem (each naming its row and column).
 
     Problems with the file as a whole (unreadable, a required column missing, no rows)
-    raise BriefError: then no row can be trusted.
+    raise BriefError: then no row can be trusted. An s3:// brief is read with `s3`
+    (None: `S3Settings()`).
     """
     source = str(path)
     # 1. Read the file (local or s3://) into a table of text cells
-    data = _read_file_bytes(path, source)
+    data = _read_file_bytes(path, source, s3)
     table = _read_table(data, source_suffix(path), source)
     # 2. Normalise the header and check the required columns
     table = table.rename(columns=_canonical_columns(table.columns))
@@ -157,7 +161,7 @@ def _supported() -> str:
     return ", ".join(f"{ext} ({kind})" for ext, kind in FORMATS.items())
 
 
-def _read_file_bytes(path: Path | str, source: str) -> bytes:
+def _read_file_bytes(path: Path | str, source: str, s3: S3Settings | None) -> bytes:
     suffix = source_suffix(path)
     if suffix not in FORMATS:
         raise _file_error(source, f"'{suffix or '(no extension)'}' is not a supported "
@@ -165,7 +169,7 @@ def _read_file_bytes(path: Path | str, source: str) -> bytes:
     if not source_exists(path):
         raise _file_error(source, "the brief file does not exist; check the path")
     try:
-        return read_source(path)
+        return read_source(path, s3)
     except FileNotFoundError as exc:
         raise _file_error(source, "the brief file does not exist; check the path") from exc
     except OSError as exc:

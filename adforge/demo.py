@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 from PIL import Image, ImageDraw, ImageFont
@@ -37,7 +38,7 @@ DEMO_COPY: dict[str, dict[str, str]] = {
                 "cta": "Discover", "style": "pastel"},
 }
 
-DEMO_BRAND = {
+DEMO_BRAND: dict[str, Any] = {
     "name": "Hanbit Goods",
     "tone": "warm, honest, a little playful",
     "fonts": {"headline": {"family": "Noto Sans CJK KR", "weight": "bold"},

@@ -8,10 +8,13 @@ honoured by every load. No torch here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from adforge.profiles import MEMORY_PLACEMENTS, MemoryPlacement, profile_named
 
 DEFAULT_BACKGROUND_TEMPLATE = ("{prompt}, {style}, seamless studio backdrop with empty space "
                                "for a product, photographic, no text")
@@ -107,16 +110,7 @@ class QwenImageEditSettings(BaseModel):
                                                         "(pixels); default: 384x384")
 
 
-TINY_DIRS = {"birefnet": "tiny-birefnet", "flux": "tiny-flux", "qwen2vl": "tiny-qwen2vl",
-             "qwen_image_edit": "tiny-qwen-image-edit-2509"}
-TINY_SETTINGS: dict[str, dict[str, Any]] = {
-    "birefnet": {"input_size": 256},
-    "flux": {"steps": 2, "max_side": 64, "max_sequence_length": 32, "batch_size": 2},
-    "qwen2vl": {"min_pixels": 28 * 28, "max_pixels": 4 * 28 * 28, "max_new_tokens": 32},
-    "qwen_image_edit": {"steps": 2, "attempts": 1, "work_side": 64,
-                        "plus_vae_area": 64 * 64, "plus_condition_area": 56 * 56},
-}
-PROFILE_BUDGET_GIB = {"gpu-24gb": 24.0, "gpu-80gb": 80.0}
+DEFAULT_BUDGET_GIB = 24.0  # on a GPU, for a profile without a budget (classic, tiny)
 
 
 class ModelSettings(BaseModel):
@@ -127,7 +121,11 @@ class ModelSettings(BaseModel):
                                                "the tiny profile loads every model from it")
     budget_gib: float | None = Field(default=None, gt=0.0,
                                      description="accelerator memory for models; default: "
-                                                 "the profile's (24 or 80 GiB)")
+                                                 "the profile's (24 or 80 GiB), else 24")
+    memory_placements: tuple[MemoryPlacement, ...] = Field(
+        default=MEMORY_PLACEMENTS, min_length=1,
+        description="how models may sit in GPU memory, heaviest first (resident, fp8, nf4, "
+                    "model_offload, group_offload); default: the profile's")
     ram_budget_gib: float = Field(default=8.0, gt=0.0,
                                   description="memory for models when running on the CPU")
     device: str | None = Field(default=None,
@@ -143,25 +141,44 @@ class ModelSettings(BaseModel):
         default_factory=QwenImageEditSettings, description="the Qwen-Image-Edit text renderer")
 
     def for_profile(self, profile: str) -> ModelSettings:
-        """These settings as a profile runs them: the tiny profile loads every model from
-        `tiny_root` with small working sizes, unless a field was set explicitly."""
-        if profile != "tiny":
-            return self
-        if self.tiny_root is None:
-            raise ValueError("the tiny profile needs tiny checkpoints: run `adforge models "
-                             "make-tiny DIR` and set ADFORGE_MODELS__TINY_ROOT=DIR")
-        updates = {}
-        for key, overrides in TINY_SETTINGS.items():
-            current = getattr(self, key)
-            chosen = {name: value for name, value in overrides.items()
-                      if name not in current.model_fields_set}
-            if "source" not in current.model_fields_set:
-                chosen["source"] = str(self.tiny_root / TINY_DIRS[key])
-            updates[key] = current.model_copy(update=chosen)
+        """These settings as a profile runs them (`adforge.profiles`): its memory budget
+        and placements, its model settings (the tiny profile: small working sizes, every
+        model from its folder under `tiny_root`), each unless set explicitly here. What a
+        backend is built from: no builder needs the profile's name."""
+        chosen = profile_named(profile)
+        if chosen.checkpoints and self.tiny_root is None:
+            raise ValueError(f"the {profile} profile needs tiny checkpoints: run `adforge "
+                             "models make-tiny DIR` and set ADFORGE_MODELS__TINY_ROOT=DIR")
+        updates: dict[str, Any] = {
+            key: self._model_as(key, chosen.model_overrides.get(key, {}),
+                                self._checkpoint(chosen.checkpoints.get(key)))
+            for key in {**chosen.model_overrides, **chosen.checkpoints}}
+        if "budget_gib" not in self.model_fields_set and chosen.budget_gib is not None:
+            updates["budget_gib"] = chosen.budget_gib
+        if "memory_placements" not in self.model_fields_set:
+            updates["memory_placements"] = chosen.memory_placements
         return self.model_copy(update=updates)
 
-    def budget_bytes(self, profile: str, on_gpu: bool) -> int:
-        """The residency budget: the GPU's share for the profile, or the RAM budget."""
+    def _model_as(self, key: str, overrides: Mapping[str, Any],
+                  source: str | None) -> BaseModel:
+        """One model's settings with a profile's values (and source) for the fields not
+        set here."""
+        current: BaseModel = getattr(self, key)
+        chosen = {name: value for name, value in overrides.items()
+                  if name not in current.model_fields_set}
+        if source is not None and "source" not in current.model_fields_set:
+            chosen["source"] = source
+        return current.model_copy(update=chosen)
+
+    def _checkpoint(self, folder: str | None) -> str | None:
+        """A profile's checkpoint folder under `tiny_root`, as a model source."""
+        if folder is None or self.tiny_root is None:
+            return None
+        return str(self.tiny_root / folder)
+
+    def budget_bytes(self, on_gpu: bool) -> int:
+        """The residency budget: `budget_gib` on a GPU (the profile's once `for_profile`
+        resolved it), the RAM budget on the CPU."""
         if not on_gpu:
             return int(self.ram_budget_gib * 1024 ** 3)
-        return int((self.budget_gib or PROFILE_BUDGET_GIB.get(profile, 24.0)) * 1024 ** 3)
+        return int((self.budget_gib or DEFAULT_BUDGET_GIB) * 1024 ** 3)

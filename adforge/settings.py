@@ -1,7 +1,10 @@
 """One settings tree for AdForge: environment (`ADFORGE_` prefix), `.env`, or arguments.
 
 Nested fields use a double underscore: `ADFORGE_COMPOSITE__HARMONISE=0.2`.
-A profile picks a backend per stage; `ADFORGE_BACKENDS__SEGMENT=...` overrides one stage.
+A profile (`adforge.profiles`) picks a backend per stage, a memory budget and model
+settings; `ADFORGE_BACKENDS__SEGMENT=...` overrides one stage. The service side's
+settings are here too: scale-out into chunks and GPU slots (`ADFORGE_SCALE__...`), and
+notifications (`ADFORGE_NOTIFICATIONS__SLACK_WEBHOOK_URL=https://...`).
 """
 
 from __future__ import annotations
@@ -9,35 +12,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adforge.model_settings import ModelSettings
-from adforge.service_settings import NotificationSettings, ScaleSettings
+from adforge.profiles import ProfileName, StageBackends, profile_named
 from adforge.specs import PRESETS, Placement
 
-ProfileName = Literal["classic", "tiny", "gpu-24gb", "gpu-80gb"]
-
-
-class StageBackends(BaseModel):
-    """Which backend runs each stage."""
-
-    segment: str = Field(default="classic", description="classic | birefnet")
-    background: str = Field(default="procedural", description="procedural | flux")
-    layout: str = Field(default="classic", description="classic | qwen2-vl")
-    text: str = Field(default="typeset", description="typeset | qwen-image-edit")
-
-
-NEURAL = StageBackends(segment="birefnet", background="flux", layout="qwen2-vl",
-                       text="qwen-image-edit")
-PROFILES: dict[str, StageBackends] = {
-    "classic": StageBackends(),
-    # model sources and sizes per profile: adforge.model_settings (tiny: models.tiny_root)
-    "tiny": NEURAL,
-    "gpu-24gb": NEURAL,
-    "gpu-80gb": NEURAL,
-}
-
+__all__ = ["CompositeSettings", "ImageLimits", "ModelSettings", "NotificationSettings",
+           "ProfileName", "S3Settings", "ScaleSettings", "SegmentSettings", "Settings",
+           "StageBackends", "load_settings"]
 
 class ImageLimits(BaseModel):
     max_pixels: int = Field(default=40_000_000, gt=0,
@@ -89,13 +73,53 @@ class S3Settings(BaseModel):
                                        description="CacheControl of runs/ objects (reports)")
 
 
+class ScaleSettings(BaseModel):
+    """How a large brief is spread over workers, and how GPUs are shared."""
+
+    chunk_size: int = Field(
+        default=0, ge=0,
+        description="split a brief with more valid rows than this into chunk runs on the "
+                    "GPU pool (0: never split)")
+    chunk_deployment: str = Field(
+        default="brand-content/chunk",
+        description="deployment that runs one chunk (flow name/deployment name)")
+    chunk_retries: int = Field(
+        default=1, ge=0, le=5,
+        description="times a crashed or failed chunk run is submitted again")
+    chunk_timeout_s: int = Field(
+        default=3600, ge=10, description="how long to wait for one chunk run")
+    gpu_slot: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="take the per-host GPU concurrency slot: auto (backends that declare "
+                    "needs_gpu), always, or never")
+    gpu_slots_per_host: int = Field(
+        default=1, ge=1, le=16, description="concurrent GPU sections allowed on one host")
+    products_per_task: int = Field(
+        default=0, ge=0, le=64,
+        description="products per task run in the stages whose backend does not batch by "
+                    "itself: 0 (the default) spreads each stage over about two task runs "
+                    "per worker, at most 16 products each; 1 gives one task run per "
+                    "product in the UI")
+
+
+class NotificationSettings(BaseModel):
+    """Where a finished or failed campaign is announced."""
+
+    slack_webhook_url: SecretStr | None = Field(
+        default=None, description="Slack incoming webhook URL; unset: no notifications")
+    on_completion: bool = Field(default=True, description="post when a campaign completes")
+    on_failure: bool = Field(default=True, description="post when a campaign fails")
+
+
 class Settings(BaseSettings):
     """Everything AdForge can be told. Every field has a description."""
 
     model_config = SettingsConfigDict(env_prefix="ADFORGE_", env_file=".env",
                                       env_nested_delimiter="__", extra="ignore")
 
-    profile: ProfileName = Field(default="classic", description="named set of stage backends")
+    profile: ProfileName = Field(default="classic",
+                                 description="stage backends, memory budget and model "
+                                             "settings by name (adforge.profiles)")
     backends: StageBackends | None = Field(default=None,
                                            description="per-stage overrides of the profile")
     home: Path = Field(default=Path(".adforge"), description="state folder: database, store")
@@ -126,10 +150,18 @@ class Settings(BaseSettings):
     def stage_backends(self) -> StageBackends:
         if self.backends is not None:
             return self.backends
-        if self.profile not in PROFILES:
-            raise ValueError(f"profile {self.profile!r} is not available in this build; "
-                             f"use one of {', '.join(PROFILES)}")
-        return PROFILES[self.profile]
+        return profile_named(self.profile).backends
+
+    def run_models(self) -> ModelSettings:
+        """The model settings as this profile runs them (its budget and memory placements,
+        the tiny profile's checkpoints and small working sizes): what a run's backends
+        are built from. The layout stage answers with the edit pipeline's text encoder
+        (`qwen2vl.share_edit_text_encoder`) only where it runs on qwen2-vl."""
+        models = self.models.for_profile(self.profile)
+        if models.qwen2vl.share_edit_text_encoder and self.stage_backends().layout != "qwen2-vl":
+            unshared = models.qwen2vl.model_copy(update={"share_edit_text_encoder": False})
+            models = models.model_copy(update={"qwen2vl": unshared})
+        return models
 
     def database_url(self) -> str:
         return self.db_url or f"sqlite:///{self.home / 'adforge.db'}"

@@ -22,14 +22,26 @@ from pydantic import BaseModel, Field
 from adforge.brandkit import BrandKit
 from adforge.db import Database, open_database
 from adforge.db import repository as repo
-from adforge.settings import CompositeSettings, ImageLimits, SegmentSettings, StageBackends
+from adforge.model_settings import ModelSettings
+from adforge.settings import (
+    CompositeSettings,
+    ImageLimits,
+    NotificationSettings,
+    S3Settings,
+    ScaleSettings,
+    SegmentSettings,
+    StageBackends,
+)
 from adforge.storage import AssetStore, content_key, open_store, sha256_bytes
 
 CONTENT_TYPES = {"png": "image/png", "json": "application/json", "jpg": "image/jpeg"}
 
 
 class RunConfig(BaseModel):
-    """What every task of one run needs to know: small, serialisable, no payloads."""
+    """What every task of one run needs to know: small, serialisable, no payloads.
+
+    The run's settings, resolved once in the flow's first step and passed down: nothing
+    below the flow reads the environment."""
 
     run_id: str
     db_url: str
@@ -43,6 +55,12 @@ class RunConfig(BaseModel):
     segment: SegmentSettings = Field(default_factory=SegmentSettings)
     min_font_px: int = 14
     products_per_task: int = 2
+    home: Path = Path(".adforge")
+    s3: S3Settings = Field(default_factory=S3Settings)
+    models: ModelSettings = Field(default_factory=ModelSettings,
+                                  description="as the run's profile runs them")
+    scale: ScaleSettings = Field(default_factory=ScaleSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
 
 
 class Manifest(BaseModel):
@@ -68,9 +86,21 @@ def database(url: str) -> Database:
     return open_database(url)
 
 
+def store(cfg: RunConfig) -> AssetStore:
+    """The run's asset store, opened once per process for the same settings."""
+    return store_for(cfg.store, cfg.s3, cfg.home)
+
+
+def store_for(spec: str, s3: S3Settings, home: Path) -> AssetStore:
+    """The store `spec` reached with `s3`, spooling under `<home>/spool`; one per process
+    for the same (spec, S3 settings, home), so an S3 store's offline state is shared."""
+    return _open_store_once(spec, s3.model_dump_json(), Path(home))
+
+
 @cache
-def store(spec: str) -> AssetStore:
-    return open_store(spec)
+def _open_store_once(spec: str, s3_json: str, home: Path) -> AssetStore:
+    return open_store(spec, s3=S3Settings.model_validate_json(s3_json),
+                      spool_root=home / "spool")
 
 
 def is_stored(cfg: RunConfig, *, stage: str, inputs: dict[str, Any],
@@ -78,7 +108,7 @@ def is_stored(cfg: RunConfig, *, stage: str, inputs: dict[str, Any],
     """Whether `run_cached` with these arguments would skip its computation (a batch
     task asks first, so that the model runs only over what is not stored yet)."""
     key = content_key(stage, inputs=inputs, params=params, backend=backend, ext="json")
-    return store(cfg.store).exists(key)
+    return store(cfg).exists(key)
 
 
 def run_cached(
@@ -93,7 +123,7 @@ def run_cached(
     seed: int | None = None,
 ) -> Manifest:
     """Return the stage's manifest, computing and storing it only if it is not stored yet."""
-    assets = store(cfg.store)
+    assets = store(cfg)
     key = content_key(stage, inputs=inputs, params=params, backend=backend, ext="json")
     if assets.exists(key):
         manifest = Manifest.model_validate_json(assets.get_bytes(key))
@@ -125,4 +155,4 @@ def _put_blob(assets: AssetStore, stage: str, data: bytes, ext: str) -> str:
 
 
 def load_blob(cfg: RunConfig, key: str) -> bytes:
-    return store(cfg.store).get_bytes(key)
+    return store(cfg).get_bytes(key)

@@ -3,7 +3,7 @@
 Each class is the project's backend (`models.neural.*`), unchanged but for `load`: the
 components are materialised from host checkpoints (`benchmarks.gpu_weights`), a
 pipeline is assembled from them as `from_pretrained` would assemble it, and the
-placement is applied by the project's own code (`models.neural.placing`). Everything a
+placement is applied by the project's own code (`models.neural.memory_apply`). Everything a
 stage does per product (`segment_batch`, `generate_batch`, `ask`, `edit`) is the
 backend's own code path.
 
@@ -144,7 +144,7 @@ class BuiltFlux(FluxBackground):
     def load(self, placement: str = "resident") -> float:
         from diffusers import FlowMatchEulerDiscreteScheduler, FluxPipeline
 
-        from models.neural.placing import apply_placement
+        from models.neural.memory_apply import apply_placement
 
         started = time.perf_counter()
         dynamic = self.variant == "dev"  # schnell: shift 1, dev: resolution-dependent
@@ -203,7 +203,7 @@ class BuiltEdit(QwenImageEditText):
         import diffusers.pipelines.qwenimage.pipeline_qwenimage_edit_plus as plus
         from diffusers import FlowMatchEulerDiscreteScheduler
 
-        from models.neural.placing import apply_placement
+        from models.neural.memory_apply import apply_placement
 
         started = time.perf_counter()
         processor = self.weights.extras["processor"]

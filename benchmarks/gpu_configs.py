@@ -3,8 +3,9 @@ tiny settings with the configs of `models.tiny` / `models.tiny_qwen`, on the sam
 
 `Scale` holds what differs between the two: the device, the picture size and the
 working settings (the project's own settings classes: production defaults at full
-scale, the tiny profile's `TINY_SETTINGS` at tiny scale). The `*_configs` functions
-return, per model, the constructors of its weighted components from a config.
+scale, the tiny profile's model settings (`adforge.profiles`) at tiny scale). The
+`*_configs` functions return, per model, the constructors of its weighted components
+from a config.
 BiRefNet is a stand-in (`benchmarks.birefnet_standin`): a Swin-L backbone at full scale.
 """
 
@@ -15,12 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from adforge.model_settings import (
-    TINY_SETTINGS,
     BiRefNetSettings,
     FluxSettings,
     Qwen2VLSettings,
     QwenImageEditSettings,
 )
+from adforge.profiles import PROFILES
 
 Build = Callable[[], Any]  # constructs one component (an nn.Module) from its config
 
@@ -56,13 +57,14 @@ def full_scale(size: int, flux_variant: str, edit_steps: int) -> Scale:
 
 
 def tiny_scale(size: int, flux_variant: str, edit_steps: int) -> Scale:
-    """The tiny profile's settings (`adforge.model_settings.TINY_SETTINGS`) on the CPU."""
-    layout = Qwen2VLSettings(**TINY_SETTINGS["qwen2vl"])
-    edit = TINY_SETTINGS["qwen_image_edit"] | {"steps": edit_steps}
+    """The tiny profile's model settings (`adforge.profiles.PROFILES`) on the CPU."""
+    tiny = PROFILES["tiny"].model_overrides
+    layout = Qwen2VLSettings(**tiny["qwen2vl"])
+    edit = {**tiny["qwen_image_edit"], "steps": edit_steps}
     return Scale(
         name="tiny", device="cpu", size=size,
-        birefnet=BiRefNetSettings(**TINY_SETTINGS["birefnet"]),
-        flux=FluxSettings(variant=flux_variant, **TINY_SETTINGS["flux"]),
+        birefnet=BiRefNetSettings(**tiny["birefnet"]),
+        flux=FluxSettings(variant=flux_variant, **tiny["flux"]),
         qwen2vl=layout,
         qwen_image_edit=QwenImageEditSettings(**edit),
         layout_prompt_tokens=32, layout_answer_tokens=layout.max_new_tokens,

@@ -200,7 +200,7 @@ def print_floors(args: argparse.Namespace) -> None:
 def planned_placements(args: argparse.Namespace) -> dict[str, str]:
     """Each chosen stage's placement in the budget, as the residency manager will pick it."""
     from benchmarks.gpu_stages import STAGES, declared_footprint
-    from models.placement import GIB, NoPlacementError, choose_placement
+    from models.memory_modes import GIB, NoPlacementError, choose_placement
 
     planned = {}
     for spec in STAGES:
@@ -233,10 +233,10 @@ def environment_problem(args: argparse.Namespace) -> str | None:
 
 def allowed_placements(args: argparse.Namespace) -> tuple[tuple[str, ...], list[str]]:
     """The 24 GiB profile's placements (nf4 left out on a CPU without bitsandbytes)."""
+    from adforge.profiles import PROFILES
     from benchmarks.gpu_weights import bitsandbytes_available
-    from models.profiles import PROFILE_PLANS
 
-    placements = PROFILE_PLANS["gpu-24gb"].placements
+    placements: tuple[str, ...] = PROFILES["gpu-24gb"].memory_placements
     if bitsandbytes_available():
         return placements, []
     return tuple(p for p in placements if p != "nf4"), [
@@ -275,7 +275,7 @@ def run_measurement(args: argparse.Namespace) -> dict[str, Any]:
 
     from benchmarks import gpu_configs, gpu_report
     from benchmarks.gpu_stages import measure
-    from models.placement import GIB
+    from models.memory_modes import GIB
 
     # 1. the scale, the placements and the memory cap
     if args.scale == "full":

@@ -28,7 +28,7 @@ import torch
 from benchmarks.gpu_backends import BACKENDS, StageWeights, make_weights
 from benchmarks.gpu_configs import Scale
 from models import runtime
-from models.placement import GIB, PLACEMENTS, Footprint
+from models.memory_modes import GIB, PLACEMENTS, Footprint
 from models.residency import ModelManager, is_out_of_memory
 
 PROSE = ("Place the headline in the calm area above the product, the sub-headline under it "
@@ -147,7 +147,7 @@ def text_work(backend: Any, products: list[Product], scale: Scale) -> None:
 class StageSpec:
     stage: str
     key: str  # models.profiles key
-    placements: tuple[str, ...]  # what the backend supports (as models.neural.factories)
+    placements: tuple[str, ...]  # what the backend supports (factories.RESIDENT_ONLY or all)
     naive_placement: str
     work: Callable[[Any, list[Product], Scale], None]
 

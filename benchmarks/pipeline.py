@@ -27,7 +27,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from adforge.prefect_env import configure_prefect_environment
+from adforge_app.prefect_env import configure_prefect_environment
 
 configure_prefect_environment()
 
@@ -40,13 +40,15 @@ from adforge.brief import load_brief_lenient, write_brief  # noqa: E402
 from adforge.demo import DEMO_BRAND, DEMO_COPY  # noqa: E402
 from adforge.samples import SAMPLE_KINDS, render_sample  # noqa: E402
 from adforge.settings import Settings  # noqa: E402
-from flows.brand_content import brand_content, open_run, products_per_task  # noqa: E402
-from tasks import publish, stages  # noqa: E402
-from tasks.common import ProductJob  # noqa: E402
-
-LOOP_STAGES = (("segment", stages.segment), ("background", stages.background),
-               ("composite", stages.composite), ("layout", stages.layout),
-               ("text", stages.text))
+from adforge.stages import publish  # noqa: E402
+from adforge.stages.job import ProductJob  # noqa: E402
+from flows.brand_content import (  # noqa: E402
+    STAGES,  # noqa: E402
+    brand_content,
+    open_run,
+    products_per_task,
+)
+from tasks import stages  # noqa: E402
 
 
 def write_brief_of(n: int, folder: Path) -> tuple[Path, Path]:
@@ -92,27 +94,27 @@ def time_prefect(brief: Path, brand: Path, workers: int) -> float:
 
 
 def time_loop(brief: Path, brand: Path, workers: int) -> tuple[float, dict[str, list[float]]]:
-    """The same task bodies (`task.fn`), stage-major, in a plain Python loop."""
+    """The same task bodies (`task.fn`), stage-major, in a plain Python loop, one
+    product per call."""
     per_stage: dict[str, list[float]] = defaultdict(list)
     pool = ThreadPoolExecutor(max_workers=workers)
     start = time.perf_counter()
     settings = Settings()
-    kit = load_brand_kit(brand)
-    parsed, _ = load_brief_lenient(brief, brand_styles=kit.style_names())
+    kit = load_brand_kit(brand, cache_dir=settings.home / "cache" / "inputs", s3=settings.s3)
+    parsed, _ = load_brief_lenient(brief, brand_styles=kit.style_names(), s3=settings.s3)
     cfg = open_run(settings, kit, parsed, str(brief))
     jobs = [ProductJob(row=row) for row in parsed.rows]
-    steps = [*LOOP_STAGES, ("renditions", stages.renditions), ("publish", publish.publish_product)]
+    steps = [*STAGES, ("renditions", stages.renditions_batch), ("publish", stages.publish_batch)]
     for name, stage in steps:
         extra = (settings.platforms,) if name == "renditions" else ()
 
         def timed(job: ProductJob, stage=stage, name=name, extra=extra):  # noqa: ANN001, ANN202
             t0 = time.perf_counter()
-            result = stage.fn(cfg, job, *extra)
+            (result,) = stage.fn(cfg, [job], *extra)
             per_stage[name].append((time.perf_counter() - t0) * 1000.0)
             return result
 
-        done = list(pool.map(timed, jobs))
-        jobs = done if name != "publish" else jobs
+        jobs = list(pool.map(timed, jobs))
     pool.shutdown()
     publish.write_contact_sheet(cfg, jobs, settings.platforms)
     publish.write_report(cfg)

@@ -1,5 +1,4 @@
-"""Prefect flows: the campaign flow and the renditions flow."""
+"""Prefect flows: the campaign flow and the renditions flow.
 
-from adforge.prefect_env import configure_prefect_environment
-
-configure_prefect_environment()
+Prefect's environment is set by whoever runs them (`adforge_app.prefect_env`), before
+Prefect is first imported."""

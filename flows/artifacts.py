@@ -18,8 +18,9 @@ import cv2
 from prefect.artifacts import create_image_artifact, create_table_artifact
 
 from adforge.db import repository as repo
+from adforge.publishing import upload_contact_sheet
 from adforge.stagecache import RunConfig, database, store
-from tasks.common import ProductJob
+from adforge.stages.job import ProductJob
 
 STAGE_FIELDS = ("cutout", "background", "composite", "layout", "text")
 
@@ -59,13 +60,11 @@ def stage_seconds(jobs: list[ProductJob]) -> list[dict[str, Any]]:
 
 
 def contact_sheet_url(cfg: RunConfig, sheet: Path) -> str:
-    assets = store(cfg.store)
-    presign = getattr(assets, "presigned_url", None)
-    if presign is None:
-        return data_url(sheet)
-    key = f"runs/{cfg.run_id}/contact_sheet.png"
-    assets.put_bytes(key, sheet.read_bytes(), "image/png")
-    return presign(key)
+    """A presigned link to the sheet uploaded beside a remote store's records, else the
+    file itself as a `data:` URL."""
+    assets = store(cfg)
+    return upload_contact_sheet(assets, cfg.run_id, sheet) if assets.is_remote \
+        else data_url(sheet)
 
 
 def data_url(path: Path, max_side: int = 1400) -> str:

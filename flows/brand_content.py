@@ -13,10 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from prefect import flow, get_run_logger, runtime, unmapped
-from prefect.artifacts import (
-    create_progress_artifact,
-    update_progress_artifact,
-)
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 
@@ -27,16 +24,19 @@ from adforge.db import repository as repo
 from adforge.errors import RowError
 from adforge.settings import Settings, load_settings
 from adforge.stagecache import RunConfig, database
+from adforge.stages import publish
+from adforge.stages.job import ProductJob
 from flows import scale
 from flows.artifacts import publish_run_artifacts
 from flows.notify import notify_on_completion, notify_on_failure
-from flows.resilience import failure_kind, recover_before_run, upload_report
+from flows.resilience import failure_kind, recover_before_run, try_upload_report
 from models.registry import backend
-from tasks import publish, stages
-from tasks.common import ProductJob, over_products
+from tasks import stages
+from tasks.common import over_batches
 
-STAGES = (("segment", stages.segment), ("background", stages.background),
-          ("composite", stages.composite), ("layout", stages.layout), ("text", stages.text))
+STAGES = (("segment", stages.segment_batch), ("background", stages.background_batch),
+          ("composite", stages.composite_batch), ("layout", stages.layout_batch),
+          ("text", stages.text_batch))
 IN_FLIGHT = 2  # task runs at once: the stages' imaging work fills two cores
 RUNS_PER_WORKER = 2  # automatic micro-batches: task runs per stage and worker
 MAX_AUTO_BATCH = 16
@@ -58,13 +58,14 @@ def brand_content(
     """Render every product of `brief` for every platform; returns the run summary.
 
     `skus` limits the run to those rows (a chunk of a larger brief, see flows/scale.py)."""
-    logger = get_run_logger()
-    # 1. Settings and brand kit
+    # 1. Settings, resolved once for the whole run, and the brand kit
     settings = load_settings(profile=profile, out_dir=out_dir, db_url=db_url, store=store)
-    kit = load_brand_kit(brand) if brand else default_brand_kit()
+    kit = (load_brand_kit(brand, cache_dir=settings.home / "cache" / "inputs", s3=settings.s3)
+           if brand else default_brand_kit())
     chosen = platforms or settings.platforms
     # 2. Validate the brief: all row errors at once; valid rows go on
-    parsed, row_errors = load_brief_lenient(brief, brand_styles=kit.style_names())
+    parsed, row_errors = load_brief_lenient(brief, brand_styles=kit.style_names(),
+                                            s3=settings.s3)
     if skus is not None:  # a chunk: only its rows; the parent reported the row errors
         parsed, row_errors = _only(parsed, skus), []
     elif scale.wants_chunks(settings, len(parsed.rows)):  # a large brief: chunk runs
@@ -74,40 +75,48 @@ def brand_content(
         return scale.run_chunks(settings, params, [r.sku for r in parsed.rows], failed)
     # 3. Open the run (it records which earlier run of the same brief it resumes)
     cfg = open_run(settings, kit, parsed, brief)
-    _record_row_errors(cfg, row_errors)
-    jobs = [ProductJob(row=row) for row in parsed.rows]
-    failed = {error.item: f"brief: {error}" for error in row_errors}
-    logger.info("run %s: %d products x %d platforms", cfg.run_id, len(jobs), len(chosen))
-    tracker = _Progress(len(STAGES) + 2, len(jobs))
-    # 4. The stages, stage-major
-    for name, stage in STAGES:
-        with scale.gpu_slot(settings, _model_of(cfg, name)):  # model stages: per-host slot
-            jobs = [job for _, job in _collect(cfg, name, _submit(cfg, name, stage, jobs),
-                                               failed)]
+    failed = _record_row_errors(cfg, row_errors)
+    # 4. The stages, stage-major; then every platform re-composed; then published
+    jobs = run_stages(cfg, [ProductJob(row=row) for row in parsed.rows], chosen, failed)
+    # 5. The run's status, contact sheet, report and artifacts
+    return finish_run(cfg, jobs, chosen, failed)
+
+
+def run_stages(cfg: RunConfig, jobs: list[ProductJob], platforms: list[str],
+               failed: dict[str, str]) -> list[ProductJob]:
+    """Every stage over every product, stage-major; returns the published products.
+    A product that fails a stage is recorded in `failed` and goes no further."""
+    get_run_logger().info("run %s: %d products x %d platforms", cfg.run_id, len(jobs),
+                          len(platforms))
+    steps = [*STAGES, ("renditions", stages.renditions_batch), ("publish", stages.publish_batch)]
+    tracker = _Progress(len(steps), len(jobs))
+    for name, stage in steps:
+        model = _model_of(cfg, name)
+        extra = (unmapped(platforms),) if name == "renditions" else ()
+        with scale.gpu_slot(cfg.scale, model):  # a model-running stage: this host's slot
+            jobs = _collect(cfg, name, _submit(cfg, stage, jobs, _batch_size(cfg, model),
+                                               *extra), failed)
         tracker.step(name, len(jobs))
-    # 5. Renditions: re-composed per platform from the layers
-    submitted = _submit(cfg, "renditions", stages.renditions, jobs, unmapped(chosen))
-    jobs = [job for _, job in _collect(cfg, "renditions", submitted, failed)]
-    tracker.step("renditions", len(jobs))
-    # 6. Publish: files, rows, contact sheet, report, artifacts
-    submitted = _submit(cfg, "publish", publish.publish_product, jobs)
-    published = {job.sku: uris for job, uris in _collect(cfg, "publish", submitted, failed)}
-    tracker.step("publish", len(published))
-    sheet = (publish.write_contact_sheet(cfg, [j for j in jobs if j.sku in published], chosen)
-             if published else None)
-    status = "completed" if not failed else ("partial" if published else "failed")
+    return jobs
+
+
+def finish_run(cfg: RunConfig, jobs: list[ProductJob], platforms: list[str],
+               failed: dict[str, str]) -> dict[str, Any]:
+    """Close the run: status, contact sheet, report (uploaded beside an S3 store's
+    records), the UI's artifacts; the run ends by listing what failed."""
+    sheet = publish.write_contact_sheet(cfg, jobs, platforms) if jobs else None
+    status = "completed" if not failed else ("partial" if jobs else "failed")
     repo.finish_run(database(cfg.db_url), cfg.run_id, status,
-                    n_products=len(published) + len(failed), n_failed=len(failed))
+                    n_products=len(jobs) + len(failed), n_failed=len(failed))
     report = publish.write_report(cfg)
-    report_url = upload_report(cfg)
+    report_url = try_upload_report(cfg)
     publish_run_artifacts(cfg, sheet, jobs)
-    # 7. The run ends by listing what failed
     for sku, reason in failed.items():
-        logger.warning("FAILED %s: %s", sku, reason)
+        get_run_logger().warning("FAILED %s: %s", sku, reason)
     return {"run_id": cfg.run_id, "status": status, "out_dir": str(publish.run_folder(cfg)),
             "report": str(report), "report_url": report_url,
             "contact_sheet": str(sheet) if sheet else None,
-            "products": len(published), "failed": failed}
+            "products": len(jobs), "failed": failed}
 
 
 def _only(parsed: Brief, skus: list[str]) -> Brief:
@@ -115,13 +124,20 @@ def _only(parsed: Brief, skus: list[str]) -> Brief:
     return parsed.model_copy(update={"rows": [r for r in parsed.rows if r.sku in wanted]})
 
 
-def _model_of(cfg: RunConfig, stage: str) -> object | None:
-    """The backend that runs a model in `stage` (None for pure imaging stages)."""
+def _model_of(cfg: RunConfig, stage: str) -> Any:
+    """The backend that runs in `stage` (None for the stages that run none of their own)."""
     name = getattr(cfg.backends, stage, None)
-    return backend(stage, name, cfg.profile) if name else None
+    return backend(stage, name, cfg.models) if name else None
+
+
+def _batch_size(cfg: RunConfig, model: Any) -> int:
+    """Products per task: the model's batch where its backend batches (BiRefNet, FLUX),
+    else the run's `products_per_task`."""
+    return model.batch_size if model is not None and model.batches else cfg.products_per_task
 
 
 def open_run(settings: Settings, kit: BrandKit, parsed: Brief, brief: str) -> RunConfig:
+    """The run's config (every setting resolved here, once) and its tracking rows."""
     run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
     cfg = RunConfig(run_id=run_id, db_url=settings.database_url(), store=settings.store_spec(),
                     out_dir=settings.out_dir, profile=settings.profile,
@@ -129,7 +145,9 @@ def open_run(settings: Settings, kit: BrandKit, parsed: Brief, brief: str) -> Ru
                     composite=settings.composite, images=settings.images,
                     segment=settings.segment, min_font_px=settings.min_font_px,
                     products_per_task=products_per_task(settings.scale.products_per_task,
-                                                        len(parsed.rows)))
+                                                        len(parsed.rows)),
+                    home=settings.home, s3=settings.s3, models=settings.run_models(),
+                    scale=settings.scale, notifications=settings.notifications)
     db = database(cfg.db_url)
     repo.start_run(db, run_id=run_id, brief=brief, brief_sha256=parsed.sha256, brand=kit.name,
                    profile=settings.profile, flow_run_id=str(runtime.flow_run.id or ""))
@@ -151,54 +169,47 @@ def products_per_task(setting: int, products: int) -> int:
     return max(1, min(MAX_AUTO_BATCH, math.ceil(products / (IN_FLIGHT * RUNS_PER_WORKER))))
 
 
-def _record_row_errors(cfg: RunConfig, row_errors: list[RowError]) -> None:
+def _record_row_errors(cfg: RunConfig, row_errors: list[RowError]) -> dict[str, str]:
+    """Record the brief's bad rows; they start the run's list of failed products."""
     db = database(cfg.db_url)
     for error in row_errors:
         repo.record_error(db, cfg.run_id, error.item, "brief", "input", str(error),
                           field=error.column)
+    return {error.item: f"brief: {error}" for error in row_errors}
 
 
 Submitted = list[tuple[list[ProductJob], PrefectFuture[Any]]]
 
 
-def _submit(cfg: RunConfig, name: str, stage: Any, jobs: list[ProductJob],
+def _submit(cfg: RunConfig, stage: Any, jobs: list[ProductJob], size: int,
             *extra: Any) -> Submitted:
-    """One task per product, or one per micro-batch: where the stage's model batches, or
-    when `scale.products_per_task` asks for larger task runs."""
-    size = stages.micro_batch(cfg, name)
-    if size == 1:
-        return _each(jobs, stage.map(*over_products(cfg, jobs), *extra))
-    chunks = [jobs[start:start + size] for start in range(0, len(jobs), size)]
-    futures = stages.batch_task(name, stage).map(*over_products(cfg, chunks), *extra)
-    return list(zip(chunks, futures, strict=True))
-
-
-def _each(jobs: list[ProductJob], futures: Any) -> Submitted:
-    return [([job], future) for job, future in zip(jobs, futures, strict=True)]
+    """One task run per micro-batch of `size` products."""
+    batches = [jobs[start:start + size] for start in range(0, len(jobs), size)]
+    futures = stage.map(*over_batches(cfg, batches), *extra)
+    return list(zip(batches, futures, strict=True))
 
 
 def _collect(cfg: RunConfig, name: str, submitted: Submitted,
-             failed: dict[str, str]) -> list[tuple[ProductJob, Any]]:
+             failed: dict[str, str]) -> list[ProductJob]:
     """Wait for one stage over all products; record each failure and drop that product."""
     done = []
-    for chunk, future in submitted:
-        for job, outcome in zip(chunk, _outcomes(future, len(chunk)), strict=True):
+    for batch, future in submitted:
+        for job, outcome in zip(batch, _outcomes(future, len(batch)), strict=True):
             if isinstance(outcome, BaseException):
                 _record_failure(cfg, job.sku, name, outcome)
                 failed[job.sku] = f"{name}: {outcome}"
             else:
-                done.append((job, outcome))
+                done.append(outcome)
     return done
 
 
 def _outcomes(future: PrefectFuture[Any], products: int) -> list[Any]:
-    """Each product's result of a task: a batch task's list, or the one result; a failed
-    task is every one of its products' failure."""
+    """Each product's outcome of a batch task; a failed task run is every one of its
+    products' failure."""
     future.wait()
     if not future.state.is_completed():
         return [future.state.result(raise_on_failure=False)] * products
-    result = future.result()
-    return result if isinstance(result, list) else [result]
+    return future.result()
 
 
 def _record_failure(cfg: RunConfig, sku: str, stage: str, error: BaseException) -> None:

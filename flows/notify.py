@@ -11,7 +11,7 @@ from typing import Any
 
 from prefect.blocks.notifications import CustomWebhookNotificationBlock
 
-from adforge.settings import Settings
+from adforge.settings import load_settings
 
 
 def slack_block(url: str) -> CustomWebhookNotificationBlock:
@@ -32,7 +32,7 @@ def campaign_message(flow_run: Any, state: Any) -> tuple[str, str]:
 
 
 def _notify(flow_run: Any, state: Any, wanted: str) -> None:
-    settings = Settings().notifications
+    settings = load_settings().notifications  # a hook: also after a flow that failed early
     if settings.slack_webhook_url is None or not getattr(settings, wanted):
         return
     subject, body = campaign_message(flow_run, state)

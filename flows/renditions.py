@@ -14,9 +14,10 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from adforge.db import repository as repo
 from adforge.settings import load_settings
 from adforge.specs import rendition_spec
-from adforge.stagecache import database
-from tasks import publish, stages
-from tasks.common import over_products
+from adforge.stagecache import database, store_for
+from adforge.stages import publish
+from tasks import stages
+from tasks.common import over_batches
 
 
 @flow(name="renditions", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=2))
@@ -39,13 +40,17 @@ def renditions(
         raise ValueError("no finished run to re-compose; run a campaign first")
     skus = [p["sku"] for p in repo.run_summary(db, run_id)["products"] if p["status"] == "done"]
     # 2. Load the stored references (layers, layout inputs) of each product
-    cfg, jobs = publish.load_run(settings.store_spec(), run_id, skus)
+    cfg, jobs = publish.load_run(
+        store_for(settings.store_spec(), settings.s3, settings.home), run_id, skus)
     logger.info("re-composing %d products of run %s for %s", len(jobs), run_id, platforms)
-    # 3. Re-compose every platform from the layers (no model runs)
-    futures = stages.renditions.map(*over_products(cfg, jobs), unmapped(platforms))
-    jobs = [f.result() for f in futures]
+    # 3. Re-compose every platform from the layers (no model runs), one task per product
+    batches = [[job] for job in jobs]
+    futures = stages.renditions_batch.map(*over_batches(cfg, batches), unmapped(platforms))
+    jobs = [outcome for future in futures for outcome in future.result()]
     # 4. Publish files and rows under the same run
-    uris = {job.sku: f.result() for job, f in
-            zip(jobs, publish.publish_product.map(*over_products(cfg, jobs)), strict=True)}
+    futures = stages.publish_batch.map(*over_batches(cfg, [[job] for job in jobs]))
+    published = [outcome for future in futures for outcome in future.result()]
     publish.write_report(cfg)
+    uris = {job.sku: {platform: str(path) for platform, path in
+                      publish.delivered_files(cfg, job).items()} for job in published}
     return {"run_id": run_id, "products": len(uris), "platforms": platforms, "uris": uris}

@@ -17,13 +17,9 @@ from prefect.exceptions import MissingContextError
 
 from adforge.db.repository import ProductStatus
 from adforge.errors import InputError, TransientError
-from adforge.publishing import upload_pending
 from adforge.recovery import sweep_stale_temp_files
-from adforge.settings import Settings
 from adforge.stagecache import RunConfig, store
-from adforge.storage import LocalStore
-from adforge.storage_s3 import S3Store
-from tasks import publish
+from adforge.stages import publish
 
 
 def failure_kind(error: BaseException) -> tuple[str, ProductStatus]:
@@ -46,17 +42,12 @@ def _logger() -> Any:
 def recover_before_run(cfg: RunConfig) -> None:
     """Sweep stale temporary files; upload an S3 spool left by an earlier run."""
     logger = _logger()
-    assets = store(cfg.store)
-    folders = [cfg.out_dir, Settings().home / "cache"]
-    if isinstance(assets, LocalStore):
-        folders.append(assets.root)
-    if isinstance(assets, S3Store):
-        folders.append(assets.spool)
-    removed = sweep_stale_temp_files(folders)
+    assets = store(cfg)
+    removed = sweep_stale_temp_files([cfg.out_dir, cfg.home / "cache", *assets.local_folders()])
     if removed:
         logger.info("removed %d temporary file(s) left by a killed run", len(removed))
     try:
-        uploaded = upload_pending(assets)
+        uploaded = assets.flush_pending()
     except TransientError as exc:
         logger.warning("S3 still unreachable, work goes on from the local spool: %s", exc)
         return
@@ -64,7 +55,7 @@ def recover_before_run(cfg: RunConfig) -> None:
         logger.info("uploaded %d object(s) an earlier run had kept in the spool", uploaded)
 
 
-def upload_report(cfg: RunConfig) -> str | None:
+def try_upload_report(cfg: RunConfig) -> str | None:
     """The report's presigned link (S3 store), or None (local store, or S3 unreachable)."""
     try:
         url = publish.upload_report(cfg)

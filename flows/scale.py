@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from adforge.db import models
 from adforge.db import repository as repo
-from adforge.settings import Settings
+from adforge.settings import ScaleSettings, Settings
 from adforge.stagecache import database
 
 
@@ -48,16 +48,15 @@ def _ensure_limit(name: str, slots: int) -> None:
 
 
 @contextmanager
-def gpu_slot(settings: Settings, backend: object | None) -> Iterator[None]:
+def gpu_slot(scale: ScaleSettings, backend: Any) -> Iterator[None]:
     """Hold this host's GPU concurrency slot while a model-running stage works
     (`backend` None: the stage runs no model)."""
-    mode = settings.scale.gpu_slot
-    needs_gpu = bool(getattr(backend, "needs_gpu", False))
-    if backend is None or mode == "never" or (mode == "auto" and not needs_gpu):
+    if backend is None or scale.gpu_slot == "never" or (
+            scale.gpu_slot == "auto" and not backend.needs_gpu):
         yield
         return
     name = gpu_slot_name()
-    _ensure_limit(name, settings.scale.gpu_slots_per_host)
+    _ensure_limit(name, scale.gpu_slots_per_host)
     get_run_logger().info("waiting for GPU slot %s", name)
     with concurrency(name, occupy=1, strict=True):
         yield

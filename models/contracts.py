@@ -1,7 +1,10 @@
 """Stage contracts: one protocol per stage, and the records they exchange.
 
-Every backend, classic or neural, implements one of these protocols. A backend is
-chosen by the active profile (see `models.registry`) and can be overridden per stage.
+Every backend, classic or neural, implements one of these protocols, and declares as
+plain attributes what the tasks plan with (`Backend`: its cache key, whether it batches
+and how many per pass, whether it needs the GPU; a text renderer: whether it takes the
+product mask). A backend is chosen by the run's profile (see `models.registry`) and can
+be overridden per stage.
 The records are defined in the Prefect-free core (`adforge.specs`) and re-exported here.
 """
 
@@ -27,7 +30,7 @@ from adforge.specs import (
 )
 
 __all__ = [
-    "AdCopy", "BackgroundGenerator", "BackgroundRequest", "Box", "LayoutAnalyzer",
+    "AdCopy", "Backend", "BackgroundGenerator", "BackgroundRequest", "Box", "LayoutAnalyzer",
     "LayoutSpec", "PixelBox", "Placement", "RenditionSpec", "SegmentResult", "Segmenter",
     "TextBox", "TextRenderer", "TextResult", "TextRole", "Underlay", "FitReport",
 ]
@@ -75,28 +78,32 @@ class TextResult:
     attempts: list[dict] = field(default_factory=list)  # neural edits tried, and why kept
 
 
-@runtime_checkable
-class Segmenter(Protocol):
-    name: str
+class Backend(Protocol):
+    """What every stage backend declares, so that the tasks need not probe for it."""
 
+    name: str
+    cache_key: str  # in stage-cache keys: the name, and a neural backend's settings digest
+    batch_size: int  # items per forward pass where it batches, else 1
+    batches: bool  # it has `segment_batch` / `generate_batch`: its stage runs in batches
+    needs_gpu: bool  # it runs on CUDA: the flow takes the host's GPU slot around it
+
+
+@runtime_checkable
+class Segmenter(Backend, Protocol):
     def segment(self, image: np.ndarray) -> SegmentResult:
         """Cut the product out of an RGB photo."""
         ...
 
 
 @runtime_checkable
-class BackgroundGenerator(Protocol):
-    name: str
-
+class BackgroundGenerator(Backend, Protocol):
     def generate(self, request: BackgroundRequest) -> np.ndarray:
         """An RGB background of exactly request.width x request.height."""
         ...
 
 
 @runtime_checkable
-class LayoutAnalyzer(Protocol):
-    name: str
-
+class LayoutAnalyzer(Backend, Protocol):
     def analyze(self, image: np.ndarray, product_box: PixelBox, copy: AdCopy,
                 brand: BrandKit, safe_area: PixelBox) -> LayoutSpec:
         """Where the copy goes: boxes inside safe_area, never over product_box."""
@@ -104,8 +111,8 @@ class LayoutAnalyzer(Protocol):
 
 
 @runtime_checkable
-class TextRenderer(Protocol):
-    name: str
+class TextRenderer(Backend, Protocol):
+    needs_product_mask: bool  # `render` takes `product_mask=` (the edit check measures in it)
 
     def render(self, image: np.ndarray, spec: LayoutSpec, copy: AdCopy,
                brand: BrandKit) -> TextResult:

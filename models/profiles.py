@@ -2,7 +2,8 @@
 
 Footprints come from the published architectures (FACTS: parameter counts at bf16,
 BiRefNet at fp16) plus a working-memory allowance for one 1024x1024 call; the planner
-(`models.placement`) turns them into placements within the profile's budget. Pure
+(`models.memory_modes`) turns them into memory placements within a profile's budget and
+among its allowed placements (both from the profile table, `adforge.profiles`). Pure
 Python: `adforge models plan` prints this without torch.
 """
 
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.placement import GIB, PLACEMENTS, Footprint, NoPlacementError, choose_placement
+from adforge.profiles import planned_profiles
+from models.memory_modes import GIB, PLACEMENTS, Footprint, NoPlacementError, choose_placement
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ MODELS: tuple[ModelPlanEntry, ...] = (
 
 @dataclass(frozen=True)
 class NeuralProfile:
+    """A profile with a memory budget, as the plan reads it from `adforge.profiles`."""
+
     name: str
     budget_bytes: int
     placements: tuple[str, ...]
@@ -56,11 +60,9 @@ class NeuralProfile:
 
 
 PROFILE_PLANS = {
-    "gpu-24gb": NeuralProfile("gpu-24gb", 24 * GIB, PLACEMENTS,
-                              "a single 24 GiB card: fp8/nf4 or offload where needed"),
-    "gpu-80gb": NeuralProfile("gpu-80gb", 80 * GIB, ("resident", "model_offload"),
-                              "an 80 GiB card: bf16, resident where it fits"),
-}
+    name: NeuralProfile(name, int((profile.budget_gib or 0) * GIB),
+                        profile.memory_placements, profile.description)
+    for name, profile in planned_profiles().items()}
 
 
 @dataclass(frozen=True)

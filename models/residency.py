@@ -3,7 +3,7 @@
 - `register(name, loader, footprint, pinned=False, share=None)` declares a model; the
   loader takes a placement and returns the loaded object;
 - `acquire(name)` (a context manager) loads it on first use: it picks the heaviest
-  placement that can fit (`models.placement`), evicts the least recently used unpinned
+  placement that can fit (`models.memory_modes`), evicts the least recently used unpinned
   models until it does, and on an out-of-memory error retries the next lighter placement;
 - the footprint of a load is measured when a probe is given (CUDA memory after load,
   minus before) and that measurement, not the declaration, is what is budgeted;
@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from models.placement import GIB, PLACEMENTS, Footprint, NoPlacementError, choose_placement
+from models.memory_modes import GIB, PLACEMENTS, Footprint, NoPlacementError, choose_placement
 
 Loader = Callable[[str], Any]
 Unloader = Callable[[Any], None]

@@ -1,16 +1,19 @@
 """The worker process's model residency, shared by every neural backend.
 
-- `manager()` is the process's `ModelManager`: its budget is the profile's GPU share
-  (24 or 80 GiB) on a GPU, or `models.ram_budget_gib` on the CPU; on a GPU the probe
-  measures what each load really took;
-- `manage(backend, model, footprint)` registers a backend's load/unload with it;
+- `manager(budget_bytes)` is the process's `ModelManager`, created on first use with the
+  budget its caller passes (the factories: the run's models' budget, the profile's GPU
+  share or `models.ram_budget_gib` on the CPU); on a GPU the probe measures what each
+  load really took;
+- `manage(backend, model, footprint, budget_bytes=...)` registers a backend's
+  load/unload with it;
 - `resident(backend)` is where a backend runs its model: the model is loaded (or
   re-loaded after an eviction) through the manager, and cannot be evicted meanwhile;
   calls into one backend are serialised (pipelines keep scheduler state);
 - `bind_run(db_url, run_id)` makes every later load and unload a model_events row of
   that run; `release_all()` unloads everything (as a fresh worker would start).
 
-What the backends themselves share: `NeuralBackend` (`needs_gpu`) and `PipelineBackend`
+What the backends themselves share: `NeuralBackend` (what the stage contracts declare:
+`cache_key`, `batch_size`, `batches`, `needs_gpu`) and `PipelineBackend`
 (one diffusers pipeline: `loaded`, `unload`), `require_resident`,
 `device_and_dtype`, `weights_load` (a missing checkpoint said as what to do),
 `free_memory` (after an unload), and `run_pipeline` (a diffusers call with seeded CPU
@@ -33,7 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from models.placement import Footprint
+from adforge.model_settings import ModelSettings
+from models.memory_modes import Footprint
 from models.residency import ModelEventRecord, ModelManager
 
 _lock = threading.RLock()
@@ -52,10 +56,13 @@ def resolve_device(device: str | None) -> str:
 class NeuralBackend:
     """What every neural backend shares: its device setting (which decides `needs_gpu`),
     its `residency` once `manage`d, the lock that `resident` serialises calls with, and
-    its `cache_key` from the settings named in `OUTPUT_SETTINGS`."""
+    its `cache_key` from the settings named in `OUTPUT_SETTINGS`. It does not batch
+    unless a subclass says so (`batches`, with its `batch_size`)."""
 
     name = "neural"
     OUTPUT_SETTINGS: tuple[str, ...] = ("source",)  # attributes that change its output
+    batch_size = 1
+    batches = False
 
     def __init__(self, device: str | None) -> None:
         self.device = device
@@ -147,26 +154,27 @@ def run_pipeline(pipeline: Any, seed: int | Sequence[int], **kwargs: Any) -> lis
             for image in output.images]
 
 
-def _on_gpu() -> bool:
+def on_gpu() -> bool:
+    """Whether torch is imported and sees a GPU (no torch import here)."""
     torch = sys.modules.get("torch")
     return bool(torch is not None and torch.cuda.is_available())
 
 
-def manager() -> ModelManager:
+def manager(budget_bytes: int | None = None) -> ModelManager:
+    """The process's residency manager. The first call creates it with `budget_bytes`
+    (the models' budget, `ModelSettings.budget_bytes`; None: the default settings'),
+    and every later call gets that one: one budget per worker process."""
     with _lock:
         if _state["manager"] is None:
-            from adforge.settings import Settings
-
-            settings = Settings()
-            on_gpu = _on_gpu()
+            gpu = on_gpu()
             probe = None
-            if on_gpu:
+            if gpu:
                 import torch
 
                 probe = torch.cuda.memory_allocated
-            _state["manager"] = ModelManager(
-                settings.models.budget_bytes(settings.profile, on_gpu),
-                on_event=_record, probe=probe)
+            if budget_bytes is None:
+                budget_bytes = ModelSettings().budget_bytes(gpu)
+            _state["manager"] = ModelManager(budget_bytes, on_event=_record, probe=probe)
         return _state["manager"]
 
 
@@ -185,11 +193,13 @@ def release_all() -> None:
 
 def manage(backend: Any, model: str, footprint: Footprint, *,
            placements: tuple[str, ...] = ("resident",), pinned: bool = False,
-           share: str | None = None, borrows_from: tuple[Any, ...] = ()) -> Any:
+           share: str | None = None, borrows_from: tuple[Any, ...] = (),
+           budget_bytes: int | None = None) -> Any:
     """Register a backend (with `load(placement)` and `unload()`) under `model` (a
     second backend of the same model gets `model#2`: its own weights). borrows_from:
-    managed backends whose loaded weights this one uses (loaded first, kept meanwhile)."""
-    residency = manager()
+    managed backends whose loaded weights this one uses (loaded first, kept meanwhile).
+    budget_bytes: the process's manager's, should this call create it (`manager`)."""
+    residency = manager(budget_bytes)
     name, count = model, 1
     while residency.is_registered(name):
         count += 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from adforge.model_settings import TINY_DIRS
+from adforge.profiles import PROFILES
 
 
 def make_tiny_birefnet(directory: Path, *, seed: int = 0) -> Path:
@@ -116,6 +116,8 @@ BUILDERS = {"birefnet": make_tiny_birefnet, "flux": make_tiny_flux,
 
 
 def make_tiny(root: Path, models: tuple[str, ...] = tuple(BUILDERS)) -> dict[str, Path]:
-    """Build the named tiny checkpoints under root (one folder each); their paths."""
+    """Build the named tiny checkpoints under root (one folder each, as the tiny profile
+    names them); their paths."""
     root = Path(root)
-    return {name: BUILDERS[name](root / TINY_DIRS[name]) for name in models}
+    folders = PROFILES["tiny"].checkpoints  # where the tiny profile loads each from
+    return {name: BUILDERS[name](root / folders[name]) for name in models}

@@ -3,7 +3,3 @@
 Tasks pass small pydantic records (`ProductJob`, `Manifest`) and never images or tensors.
 Only transient faults (`TransientError`) are retried.
 """
-
-from adforge.prefect_env import configure_prefect_environment
-
-configure_prefect_environment()

@@ -1,43 +1,20 @@
-"""What every stage task shares: the job record, retry policy, and small helpers."""
+"""What every stage task shares: the retry policy, the backend lookup, how a batch's
+outcomes are settled, and how task runs are named."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 from prefect import unmapped
 from prefect.cache_policies import NO_CACHE
-from prefect.utilities.annotations import quote
-from pydantic import BaseModel, Field
+from prefect.utilities.annotations import BaseAnnotation, quote
 
-from adforge.brief import BriefRow
-from adforge.errors import StageError, TransientError
-from adforge.imageio import decode_png
-from adforge.stagecache import Manifest, RunConfig, load_blob
-
-
-class ProductJob(BaseModel):
-    """One product's way through the stages: its brief row plus each stage's manifest."""
-
-    row: BriefRow
-    cutout: Manifest | None = None
-    background: Manifest | None = None
-    composite: Manifest | None = None
-    layout: Manifest | None = None
-    text: Manifest | None = None
-    renditions: dict[str, Manifest] = Field(default_factory=dict)
-
-    @property
-    def sku(self) -> str:
-        return self.row.sku
-
-    def need(self, stage: str) -> Manifest:
-        """The manifest of an earlier stage (missing: the flow ran stages out of order)."""
-        manifest = getattr(self, stage)
-        if not isinstance(manifest, Manifest):
-            raise StageError(f"{self.sku}: stage '{stage}' has not run yet")
-        return manifest
+from adforge.errors import TransientError
+from adforge.stagecache import RunConfig
+from adforge.stages.job import Outcome, ProductJob
+from models.registry import backend
+from models.runtime import bind_run
 
 
 def retry_transient_only(task: Any, task_run: Any, state: Any) -> bool:
@@ -61,18 +38,49 @@ TASK_OPTIONS: dict[str, Any] = {
 }
 
 
-def over_products(cfg: RunConfig,
-                  items: list[ProductJob] | list[list[ProductJob]]) -> tuple[Any, list[Any]]:
-    """Arguments for `task.map(...)` over products (or micro-batches of them). Quoted:
-    they hold no futures, so Prefect need not walk these records looking for any (half
-    the per-task overhead)."""
-    return unmapped(quote(cfg)), [quote(item) for item in items]
+def stage_backend(cfg: RunConfig, stage: str) -> Any:
+    """The run's backend for `stage` (built once per process); the models it loads and
+    unloads from now on are recorded as this run's."""
+    bind_run(cfg.db_url, cfg.run_id)
+    return backend(stage, getattr(cfg.backends, stage), cfg.models)
 
 
-def blob_image(cfg: RunConfig, manifest: Manifest, name: str) -> np.ndarray:
-    return decode_png(load_blob(cfg, manifest.blobs[name]))
+def settle(outcomes: list[Outcome]) -> list[Outcome]:
+    """A batch's outcomes, as Prefect should see them.
+
+    A transient fault (S3, the database) is raised once every product has had its turn,
+    while Prefect has retries left: the retry skips what is already stored. After the
+    last retry it stays the failure of the products it hit, and only theirs. A batch of
+    one product fails its task run with that product's error, so the UI shows it."""
+    fault = next((item for item in outcomes if isinstance(item, TransientError)), None)
+    if fault is not None and _retries_left():
+        raise fault
+    if len(outcomes) == 1 and isinstance(outcomes[0], Exception):
+        raise outcomes[0]
+    return outcomes
 
 
-def read_source(image: Path | str) -> bytes:
-    """The bytes of a product photo (local path)."""
-    return Path(image).read_bytes()
+def _retries_left() -> bool:
+    from prefect.runtime import task_run
+
+    return task_run.run_count <= TASK_OPTIONS["retries"]  # 0 outside a task run
+
+
+def batch_run_name(stage: str) -> Callable[[], str]:
+    """A task run is named after its stage and every SKU in its batch."""
+    def name() -> str:
+        from prefect.runtime import task_run
+
+        jobs = task_run.parameters["jobs"]
+        if isinstance(jobs, BaseAnnotation):  # still in the `quote` the flow passed
+            jobs = jobs.unwrap()
+        return f"{stage}-" + "+".join(job.sku for job in jobs)
+
+    return name
+
+
+def over_batches(cfg: RunConfig, batches: list[list[ProductJob]]) -> tuple[Any, list[Any]]:
+    """Arguments for `task.map(...)` over micro-batches of products. Quoted: they hold no
+    futures, so Prefect need not walk these records looking for any (half the per-task
+    overhead)."""
+    return unmapped(quote(cfg)), [quote(batch) for batch in batches]

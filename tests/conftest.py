@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from adforge.prefect_env import configure_prefect_environment
+from adforge_app.prefect_env import configure_prefect_environment
 
 configure_prefect_environment()
 

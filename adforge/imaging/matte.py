@@ -12,7 +12,8 @@ that later stages composite:
    the old backdrop stays on the edge once the cutout stands on another background.
 
 `finish_segmentation` adds the warnings every segmenter gives (nothing found, low
-confidence); `check_photo` is what every segmenter accepts.
+confidence); `check_photo` is what every segmenter accepts; `crop_to_alpha` trims a
+cutout to its product (the stored cutout, the retouched product).
 
 Mattes follow `adforge.specs`: float32 (H, W) in [0, 1]; images uint8 RGB / RGBA.
 """
@@ -21,6 +22,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+
+from adforge.errors import ImageInputError
 
 UNSURE = 0.02  # alpha this far from 0 or 1 is an edge pixel
 
@@ -89,6 +92,23 @@ def finish_segmentation(
         warnings.append(f"low segmentation confidence {confidence:.2f}: {doubt}; "
                         "check the cutout")
     return rgba, warnings
+
+
+def crop_to_alpha(rgba: np.ndarray, pad: int = 4, *, threshold: float = 0.02) -> np.ndarray:
+    """The cutout cropped to its product: the bounding box of the pixels whose alpha is
+    at least `threshold` (0..1; 1/255 keeps every pixel with any coverage), widened by
+    `pad` pixels each side and clipped to the image. A view, not a copy.
+
+    The default ignores the faint haze a matte leaves far from the product, so the crop
+    hugs what is visible; raises ImageInputError when no pixel reaches the threshold.
+    """
+    x, y, width, height = cv2.boundingRect((rgba[..., 3] >= threshold * 255.0).view(np.uint8))
+    if width == 0 or height == 0:
+        raise ImageInputError("the cutout is empty: no product was found in the photo",
+                              field="image")
+    rows, cols = rgba.shape[:2]
+    return rgba[max(0, y - pad):min(rows, y + height + pad),
+                max(0, x - pad):min(cols, x + width + pad)]
 
 
 def check_photo(image: np.ndarray) -> None:

@@ -1,39 +1,32 @@
 """Typesetting with Pillow: headline / subline / call-to-action, fitted into their boxes.
 
 Per block of copy:
-1. Break the text into unbreakable atoms: Latin and Korean break at spaces, Chinese and
-   Japanese between ideographs and kana, with kinsoku (no closing punctuation at a line
-   start, no opening punctuation at a line end).
-2. Fit: the largest size from the hint down to `min_px` at which the wrapped lines fit
-   the box within `max_lines`, without splitting words; then allowing splits inside
-   words; only then, at the smallest size, cut with an ellipsis (reported).
-3. Paint the backing (underlay panel, call-to-action buttons), then the glyphs, with an
-   optional soft drop shadow.
-
-All measurement uses the ink boxes Pillow reports, so the ink stays inside its box.
+1. fit the text to its box (`adforge.imaging.textfit`, breaking lines with
+   `adforge.imaging.linebreak`) and place its lines: aligned at the box's top, or
+   hugged by a call-to-action button;
+2. paint the backing (underlay panel, call-to-action buttons), then the glyphs, with an
+   optional soft drop shadow;
+3. measure the ink actually drawn.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from functools import lru_cache
-from typing import Literal, NamedTuple
+from typing import Literal
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-from adforge.fonts import ResolvedFont, missing_glyphs
+from adforge.fonts import ResolvedFont
 from adforge.imaging.color import contrast_ratio, hex_to_rgb, relative_luminance
+from adforge.imaging.textfit import FittedLines, fit_text, min_font_px, pil_font
 from adforge.specs import PixelBox, TextRole, Underlay
 
 log = logging.getLogger(__name__)
 
-LINE_SPACING = 1.2
-ELLIPSIS = "…"
 BUTTON_PAD_X = 0.9  # call-to-action button padding, in font sizes
 BUTTON_PAD_Y = 0.5
 BUTTON_RADIUS = 0.3  # corner radius, fraction of the button height
@@ -59,36 +52,6 @@ class TextBlock:
 
 
 @dataclass(frozen=True)
-class FittedLines:
-    """Lines at a size, with their ink extents relative to the first line's origin."""
-
-    lines: tuple[str, ...]
-    font_px: int
-    ellipsized: bool
-    extents: tuple[tuple[int, int, int, int], ...]  # per line (l, t, r, b) about (0, baseline_k)
-
-    @property
-    def advance(self) -> int:
-        return round(self.font_px * LINE_SPACING)
-
-    @property
-    def ink_top(self) -> int:
-        return min(t + k * self.advance for k, (_, t, _, _) in enumerate(self.extents))
-
-    @property
-    def ink_bottom(self) -> int:
-        return max(b + k * self.advance for k, (_, _, _, b) in enumerate(self.extents))
-
-    @property
-    def ink_width(self) -> int:
-        return max(r - left for left, _, r, _ in self.extents)
-
-    @property
-    def ink_height(self) -> int:
-        return self.ink_bottom - self.ink_top
-
-
-@dataclass(frozen=True)
 class PlacedText:
     """A fitted block placed in the frame: line origins, ink box and button box."""
 
@@ -104,250 +67,6 @@ class TypesetResult:
     image: np.ndarray  # the frame with text
     backing: np.ndarray  # the frame with panel and buttons, before glyphs
     placed: list[PlacedText]  # in block order, each with the ink box measured on its glyphs
-
-
-def min_font_px(width: int, height: int) -> int:
-    """The smallest type worth setting in a frame this size (never below 12 px)."""
-    return max(12, round(min(width, height) * 0.016))
-
-
-@lru_cache(maxsize=256)
-def get_font(path: str, index: int, px: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(path, px, index=index)
-
-
-def pil_font(font: ResolvedFont, px: int) -> ImageFont.FreeTypeFont:
-    return get_font(str(font.path), font.index, px)
-
-
-# --- line breaking ----------------------------------------------------------------------
-
-# Kinsoku: characters that may not start a line, and characters that may not end one.
-NO_LINE_START = frozenset(
-    "、。，．・：；？！ー…‥）」』】〕〉》〗〙〟’”｝］｠»"
-    "ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶ々〻,.;:!?)]}%"
-)
-NO_LINE_END = frozenset("（「『【〔〈《〖〘〝‘“｛［｟«([{")
-_CJK_RANGES = (
-    (0x3000, 0x30FF),  # CJK punctuation, hiragana, katakana
-    (0x31F0, 0x31FF),  # katakana extensions
-    (0x3400, 0x4DBF),  # ideographs, extension A
-    (0x4E00, 0x9FFF),  # unified ideographs
-    (0xF900, 0xFAFF),  # compatibility ideographs
-    (0xFF00, 0xFFEF),  # full-width and half-width forms
-    (0x20000, 0x3FFFF),  # ideographs, extensions B and later
-)
-
-
-class Atom(NamedTuple):
-    """A piece of text that wraps as a unit."""
-
-    text: str
-    space_before: bool  # a space separates it from the previous atom
-    new_line: bool = False  # an explicit line break precedes it
-
-
-def is_cjk_breakable(char: str) -> bool:
-    """Chinese/Japanese characters: a line may break before or after them (Hangul not)."""
-    code = ord(char)
-    return any(low <= code <= high for low, high in _CJK_RANGES)
-
-
-def may_break_between(before: str, after: str) -> bool:
-    if before in NO_LINE_END or after in NO_LINE_START:
-        return False
-    return is_cjk_breakable(before) or is_cjk_breakable(after)
-
-
-def split_atoms(text: str) -> list[Atom]:
-    """Atoms of `text`: space-separated words, further split between CJK characters."""
-    atoms = []
-    for p, paragraph in enumerate(text.splitlines()):
-        for w, word in enumerate(paragraph.split()):
-            for c, piece in enumerate(_unbreakable_pieces(word)):
-                atoms.append(Atom(piece, w > 0 and c == 0, p > 0 and w == 0 and c == 0))
-    return atoms
-
-
-def _unbreakable_pieces(word: str) -> list[str]:
-    pieces, current = [], word[0]
-    for before, after in zip(word, word[1:], strict=False):
-        if may_break_between(before, after):
-            pieces.append(current)
-            current = after
-        else:
-            current += after
-    pieces.append(current)
-    return pieces
-
-
-def wrap_atoms(atoms: list[Atom], width: Callable[[str], float], max_width: float, *,
-               split_words: bool) -> list[str] | None:
-    """Greedy wrapping; None when a word is too wide and `split_words` is False."""
-    lines: list[str] = []
-    current, current_width = "", 0.0
-    for atom in atoms:
-        if atom.new_line:
-            lines.append(current)
-            current, current_width = "", 0.0
-        gap = width(" ") if atom.space_before and current else 0.0
-        atom_width = width(atom.text)
-        if current_width + gap + atom_width <= max_width:
-            current += (" " if gap else "") + atom.text
-            current_width += gap + atom_width
-            continue
-        if current:
-            lines.append(current)
-        if atom_width <= max_width:
-            current, current_width = atom.text, atom_width
-            continue
-        if not split_words:
-            return None
-        pieces = _split_word(atom.text, width, max_width)
-        lines.extend(pieces[:-1])
-        current, current_width = pieces[-1], width(pieces[-1])
-    lines.append(current)
-    return lines
-
-
-def balanced_lines(atoms: list[Atom], width: Callable[[str], float], max_width: float,
-                   count: int) -> list[str]:
-    """The same number of lines as greedy wrapping, with the narrowest measure: no widows."""
-    low, high = 0.0, float(max_width)
-    best = wrap_atoms(atoms, width, high, split_words=False) or []
-    while high - low > 1.0:
-        middle = (low + high) / 2
-        lines = wrap_atoms(atoms, width, middle, split_words=False)
-        if lines is not None and len(lines) <= count:
-            best, high = lines, middle
-        else:
-            low = middle
-    return best
-
-
-def _split_word(word: str, width: Callable[[str], float], max_width: float) -> list[str]:
-    """Last resort: break inside a word, between any two characters."""
-    pieces, current, current_width = [], "", 0.0
-    for char in word:
-        char_width = width(char)
-        if current and current_width + char_width > max_width:
-            pieces.append(current)
-            current, current_width = "", 0.0
-        current += char
-        current_width += char_width
-    pieces.append(current)
-    return pieces
-
-
-# --- fitting ----------------------------------------------------------------------------
-
-
-def fit_text(text: str, font: ResolvedFont, width: int, height: int, *, size_px: int,
-             min_px: int, max_lines: int) -> FittedLines:
-    """The largest setting of `text` that fits `width` x `height` (see module docstring)."""
-    return _fit_cached(text, font, width, height, size_px, min_px, max_lines)
-
-
-@lru_cache(maxsize=1024)
-def _fit_cached(text: str, font: ResolvedFont, width: int, height: int, size_px: int,
-                min_px: int, max_lines: int) -> FittedLines:
-    atoms = split_atoms(text)
-    min_px = min(min_px, size_px)
-    for split_words in (False, True):
-        fitted = _largest_fitting(atoms, font, width, height, size_px, min_px, max_lines,
-                                  split_words)
-        if fitted is not None:
-            return fitted
-    return _ellipsized(atoms, font, width, height, min_px, max_lines)
-
-
-def _largest_fitting(atoms: list[Atom], font: ResolvedFont, width: int, height: int,
-                     high: int, low: int, max_lines: int,
-                     split_words: bool) -> FittedLines | None:
-    def attempt(px: int) -> FittedLines | None:
-        return _try_size(atoms, font, px, width, height, max_lines, split_words)
-
-    best = attempt(high)
-    if best is not None:
-        return best
-    best = attempt(low)
-    if best is None:
-        return None
-    low, high = low + 1, high - 1
-    while low <= high:  # invariant: a size below `low` fits
-        middle = (low + high) // 2
-        fitted = attempt(middle)
-        if fitted is not None:
-            best, low = fitted, middle + 1
-        else:
-            high = middle - 1
-    return best
-
-
-def _try_size(atoms: list[Atom], font: ResolvedFont, px: int, width: int, height: int,
-              max_lines: int, split_words: bool) -> FittedLines | None:
-    measure = _width_at(font, px)
-    lines = wrap_atoms(atoms, measure, width, split_words=split_words)
-    if lines is None or len(lines) > max_lines:
-        return None
-    if len(lines) > 1 and not split_words:
-        lines = balanced_lines(atoms, measure, width, len(lines))
-    fitted = _measured(lines, font, px, ellipsized=False)
-    if fitted.ink_width > width or fitted.ink_height > height:
-        return None
-    return fitted
-
-
-def _width_at(font: ResolvedFont, px: int):
-    def width(piece: str) -> float:
-        return _advance(str(font.path), font.index, px, piece)
-
-    return width
-
-
-@lru_cache(maxsize=8192)
-def _advance(path: str, index: int, px: int, piece: str) -> float:
-    return get_font(path, index, px).getlength(piece)
-
-
-def _measured(lines: list[str], font: ResolvedFont, px: int, *, ellipsized: bool) -> FittedLines:
-    pil = pil_font(font, px)
-    extents = tuple(_ink_extent(pil, line) for line in lines)
-    return FittedLines(tuple(lines), px, ellipsized, extents)
-
-
-def _ink_extent(pil: ImageFont.FreeTypeFont, line: str) -> tuple[int, int, int, int]:
-    if not line:
-        return 0, 0, 0, 0
-    left, top, right, bottom = pil.getbbox(line, anchor="ls")
-    return math.floor(left), math.floor(top), math.ceil(right), math.ceil(bottom)
-
-
-def _ellipsized(atoms: list[Atom], font: ResolvedFont, width: int, height: int, px: int,
-                max_lines: int) -> FittedLines:
-    """Last resort: the first lines that fit, the last one cut with an ellipsis."""
-    while px > 4 and _measured(["Hg국"], font, px, ellipsized=True).ink_height > height:
-        px -= 1
-    lines = wrap_atoms(atoms, _width_at(font, px), width, split_words=True) or [""]
-    mark = ELLIPSIS if not missing_glyphs(font, ELLIPSIS) else "..."
-    for count in range(min(max_lines, len(lines)), 0, -1):
-        kept = lines[:count]
-        kept[-1] = _cut_to_width(kept[-1], mark, font, px, width)
-        fitted = _measured(kept, font, px, ellipsized=True)
-        if fitted.ink_height <= height and fitted.ink_width <= width:
-            return fitted
-    return _measured([mark], font, px, ellipsized=True)
-
-
-def _cut_to_width(line: str, mark: str, font: ResolvedFont, px: int, width: int) -> str:
-    pil = pil_font(font, px)
-    while line:
-        candidate = line.rstrip() + mark
-        left, _, right, _ = pil.getbbox(candidate, anchor="ls")
-        if right - left <= width:
-            return candidate
-        line = line[:-1]
-    return mark
 
 
 # --- placing ----------------------------------------------------------------------------

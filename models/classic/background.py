@@ -166,6 +166,10 @@ class ProceduralBackground:
     """The classic `BackgroundGenerator`: a seamless paper studio backdrop, no weights."""
 
     name = "procedural"
+    cache_key = name  # in stage-cache keys: the name alone
+    batch_size = 1
+    batches = False
+    needs_gpu = False
 
     def generate(self, request: BackgroundRequest) -> np.ndarray:
         """An RGB uint8 backdrop of exactly request.height x request.width."""

@@ -16,9 +16,14 @@ class TypesetRenderer:
     """Draws the copy exactly as given with Pillow: wrap, shrink to fit, CJK line breaks."""
 
     name = "typeset"
+    cache_key = name  # in stage-cache keys: the name alone
+    batch_size = 1
+    batches = False
+    needs_gpu = False
+    needs_product_mask = False
 
     def __init__(self, *, min_font_px: int | None = None) -> None:
-        self.min_font_px = min_font_px  # None: scales with the frame (see typeset.min_font_px)
+        self.min_font_px = min_font_px  # None: scales with the frame (see textfit.min_font_px)
 
     def render(self, image: np.ndarray, spec: LayoutSpec, copy: AdCopy,
                brand: BrandKit) -> TextResult:

@@ -51,6 +51,7 @@ class BiRefNetSegmenter(runtime.NeuralBackend):
 
     name = "birefnet"
     OUTPUT_SETTINGS = ("source", "input_size", "feather_px", "min_confidence")
+    batches = True  # segment_batch: `batch_size` photos per forward pass
 
     def __init__(self, source: str, *, device: str | None = None, half_on_gpu: bool = True,
                  input_size: int = 1024, batch_size: int = 4, feather_px: float = 1.5,

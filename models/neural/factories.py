@@ -1,6 +1,10 @@
-"""The neural backends as the settings describe them, each under the process's model
-residency manager (`models.runtime`). The profile applies first: the tiny profile loads
-every model from `models.tiny_root` with small working sizes.
+"""The neural backends as their model settings describe them, each under the process's
+model residency manager (`models.runtime`).
+
+Every factory takes the `ModelSettings` as the run's profile resolved them
+(`Settings.run_models`: sources, working sizes, memory budget and placements), so no
+factory needs the profile's name or reads the environment. The registry
+(`models.registry`) calls them and hands the edit pipeline its text-encoder lender.
 
 Importing this module imports no torch; building a backend imports its own module.
 """
@@ -12,68 +16,58 @@ from dataclasses import replace
 from typing import Any
 
 from adforge.model_settings import ModelSettings
-from models.placement import PLACEMENTS, Footprint
+from models import runtime
+from models.memory_modes import Footprint, NoPlacementError, choose_placement
 
 log = logging.getLogger(__name__)
-
-
-def model_settings(profile: str | None = None) -> ModelSettings:
-    """The model settings as `profile` (default: the process's) runs them."""
-    settings = _settings(profile)
-    return settings.models.for_profile(settings.profile)
-
-
-def _settings(profile: str | None) -> Any:
-    from adforge.settings import Settings
-
-    return Settings(profile=profile) if profile else Settings()
+RESIDENT_ONLY = ("resident",)  # the models small enough never to be placed otherwise
 
 
 def footprint(key: str, source: str) -> Footprint:
     """A local folder's weights, else the published model's (`models.profiles`)."""
-    from models import runtime
     from models.profiles import MODELS
 
     return runtime.footprint_of_folder(source) or next(
         entry.footprint for entry in MODELS if entry.key == key)
 
 
-def managed(backend: Any, key: str, source: str,
-            placements: tuple[str, ...] = ("resident",)) -> Any:
+def budget_of(models: ModelSettings) -> int:
+    """The residency budget these settings give the process's manager (on first use)."""
+    return models.budget_bytes(runtime.on_gpu())
+
+
+def managed(backend: Any, key: str, source: str, models: ModelSettings,
+            placements: tuple[str, ...] = RESIDENT_ONLY) -> Any:
     """Register the backend with the residency manager."""
-    from models import runtime
+    return runtime.manage(backend, source, footprint(key, source), placements=placements,
+                          budget_bytes=budget_of(models))
 
-    return runtime.manage(backend, source, footprint(key, source), placements=placements)
 
-
-def birefnet(profile: str | None = None) -> Any:
+def birefnet(models: ModelSettings) -> Any:
     from models.neural.birefnet import BiRefNetSegmenter
 
-    models = model_settings(profile)
     chosen = models.birefnet
     segmenter = BiRefNetSegmenter(chosen.source, device=models.device,
                                   half_on_gpu=chosen.half_on_gpu,
                                   input_size=chosen.input_size, batch_size=chosen.batch_size)
-    return managed(segmenter, "birefnet", chosen.source)
+    return managed(segmenter, "birefnet", chosen.source, models)
 
 
-def flux(profile: str | None = None) -> Any:
+def flux(models: ModelSettings) -> Any:
     from models.neural.flux import FluxBackground
 
-    models = model_settings(profile)
     chosen = models.flux
     generator = FluxBackground(chosen.source, variant=chosen.variant, steps=chosen.steps,
                                guidance=chosen.guidance, true_cfg_scale=chosen.true_cfg_scale,
                                max_sequence_length=chosen.max_sequence_length,
                                template=chosen.template, batch_size=chosen.batch_size,
                                max_side=chosen.max_side, device=models.device)
-    return managed(generator, "flux", chosen.source, PLACEMENTS)
+    return managed(generator, "flux", chosen.source, models, models.memory_placements)
 
 
-def qwen2vl(fallback: Any, profile: str | None = None) -> Any:
+def qwen2vl(models: ModelSettings, fallback: Any) -> Any:
     from models.neural.qwen2vl_layout import Qwen2VLLayoutAnalyzer
 
-    models = model_settings(profile)
     chosen = models.qwen2vl
     shared = chosen.share_edit_text_encoder
     source = models.qwen_image_edit.source if shared else chosen.source
@@ -84,17 +78,17 @@ def qwen2vl(fallback: Any, profile: str | None = None) -> Any:
                                      retries=chosen.retries, device=models.device,
                                      fallback=fallback)
     if not shared:
-        return managed(analyzer, "qwen2vl", source)
-    from models import runtime
+        return managed(analyzer, "qwen2vl", source, models)
+    return runtime.manage(analyzer, f"{source}/text_encoder", encoder_footprint(source),
+                          budget_bytes=budget_of(models))
 
-    return runtime.manage(analyzer, f"{source}/text_encoder", encoder_footprint(source))
 
-
-def qwen_image_edit(fallback: Any, profile: str | None = None) -> Any:
+def qwen_image_edit(models: ModelSettings, fallback: Any, lender: Any = None) -> Any:
+    """lender: the layout analyzer whose loaded Qwen2.5-VL this pipeline borrows as its
+    text encoder (see `borrows_text_encoder`), or None: it loads its own."""
     from models.neural.edit_check import EditThresholds
     from models.neural.qwen_image_edit import QwenImageEditText
 
-    models = model_settings(profile)
     chosen = models.qwen_image_edit
     thresholds = EditThresholds(
         min_product_ssim=chosen.min_product_ssim,
@@ -104,7 +98,6 @@ def qwen_image_edit(fallback: Any, profile: str | None = None) -> Any:
         min_ocr_similarity=chosen.min_ocr_similarity)
     areas = (chosen.plus_vae_area, chosen.plus_condition_area) \
         if chosen.plus_vae_area and chosen.plus_condition_area else None
-    lender = text_encoder_lender(models, profile)
     renderer = QwenImageEditText(chosen.source, kind=chosen.kind, steps=chosen.steps,
                                  true_cfg_scale=chosen.true_cfg_scale,
                                  negative_prompt=chosen.negative_prompt,
@@ -113,40 +106,48 @@ def qwen_image_edit(fallback: Any, profile: str | None = None) -> Any:
                                  plus_areas=areas, text_encoder_from=lender,
                                  device=models.device)
     if lender is None:
-        return managed(renderer, "qwen_image_edit", chosen.source, PLACEMENTS)
-    from models import runtime
-    from models.neural.qwen_image_edit import SHARING_PLACEMENTS
-
+        return managed(renderer, "qwen_image_edit", chosen.source, models,
+                       models.memory_placements)
     return runtime.manage(renderer, chosen.source, footprint_without_encoder(chosen.source),
-                          placements=SHARING_PLACEMENTS, borrows_from=(lender,))
+                          placements=sharing_placements(models), borrows_from=(lender,),
+                          budget_bytes=budget_of(models))
 
 
-def text_encoder_lender(models: ModelSettings, profile: str | None = None) -> Any:
-    """The layout analyzer whose loaded Qwen2.5-VL the edit pipeline borrows, or None:
-    when the layout stage runs on the edit pipeline's text encoder, and the budget lets
-    the pipeline run beside it resident or in fp8 (the placements that leave the encoder
-    as it is; a 24 GiB card needs nf4 or offload instead)."""
-    from models import runtime
-    from models.registry import backend
-
-    if _settings(profile).stage_backends().layout != "qwen2-vl" \
-            or not models.qwen2vl.share_edit_text_encoder:
-        return None
-    if not borrowing_fits(models.qwen_image_edit.source, runtime.manager().budget_bytes):
+def borrows_text_encoder(models: ModelSettings) -> bool:
+    """Whether the edit pipeline borrows the layout analyzer's loaded Qwen2.5-VL: when the
+    layout stage runs on the edit pipeline's text encoder (`share_edit_text_encoder`,
+    which `Settings.run_models` keeps only where the layout stage is qwen2-vl), and the
+    budget lets the pipeline run beside it in a placement that leaves the encoder as it
+    is (resident or fp8; a 24 GiB card needs nf4 or offload instead)."""
+    if not models.qwen2vl.share_edit_text_encoder:
+        return False
+    budget = runtime.manager(budget_of(models)).budget_bytes
+    if not borrowing_fits(models.qwen_image_edit.source, budget, sharing_placements(models)):
         log.info("Qwen-Image-Edit loads its own text encoder: beside the shared one it "
                  "would need nf4 or offload, which change or move the encoder")
-        return None
-    return backend("layout", "qwen2-vl", profile)
+        return False
+    return True
 
 
-def borrowing_fits(edit_source: str, budget_bytes: int) -> bool:
-    """Whether the edit pipeline fits beside the resident encoder, resident or fp8."""
+def sharing_placements(models: ModelSettings) -> tuple[str, ...]:
+    """The edit pipeline's placements beside a borrowed encoder that the profile allows."""
     from models.neural.qwen_image_edit import SHARING_PLACEMENTS
-    from models.placement import NoPlacementError, choose_placement
 
+    return tuple(p for p in SHARING_PLACEMENTS if p in models.memory_placements)
+
+
+def borrowing_fits(edit_source: str, budget_bytes: int,
+                   placements: tuple[str, ...] | None = None) -> bool:
+    """Whether the edit pipeline fits beside the resident encoder in one of `placements`
+    (default: every placement that leaves the encoder as it is, resident or fp8)."""
+    from models.neural.qwen_image_edit import SHARING_PLACEMENTS
+
+    allowed = SHARING_PLACEMENTS if placements is None else placements
+    if not allowed:
+        return False
     room = budget_bytes - encoder_footprint(edit_source).device_bytes("resident")
     try:
-        choose_placement(footprint_without_encoder(edit_source), room, SHARING_PLACEMENTS)
+        choose_placement(footprint_without_encoder(edit_source), room, allowed)
     except NoPlacementError:
         return False
     return True
@@ -154,7 +155,6 @@ def borrowing_fits(edit_source: str, budget_bytes: int) -> bool:
 
 def encoder_footprint(edit_source: str) -> Footprint:
     """Qwen-Image-Edit's text encoder: its folder's weights, else the published size."""
-    from models import runtime
     from models.profiles import EDIT_TEXT_ENCODER
 
     local = runtime.footprint_of_folder(f"{edit_source}/text_encoder",

@@ -94,6 +94,7 @@ class FluxBackground(runtime.PipelineBackend):
     name = "flux"
     OUTPUT_SETTINGS = ("source", "variant", "steps", "guidance", "true_cfg_scale",
                        "max_sequence_length", "template", "max_side")
+    batches = True  # generate_batch: `batch_size` backdrops of one size per forward pass
 
     def __init__(self, source: str = "black-forest-labs/FLUX.1-schnell", *,
                  variant: Variant | None = None, steps: int | None = None,
@@ -137,10 +138,10 @@ class FluxBackground(runtime.PipelineBackend):
 
     def load(self, placement: str = "resident") -> float:
         """Load the pipeline (bf16 on a GPU, fp32 on the CPU) in a placement
-        (`models.placement`); seconds it took."""
+        (`models.memory_modes`); seconds it took."""
         from diffusers import FluxPipeline
 
-        from models.neural.placing import apply_placement, nf4_quantization
+        from models.neural.memory_apply import apply_placement, nf4_quantization
 
         device, dtype = runtime.device_and_dtype(self.device)
         extra = {"quantization_config": nf4_quantization(

@@ -6,8 +6,10 @@
 3. the answer read robustly (`layout_answer.parse_layout`): JSON extracted, validated,
    boxes clamped to the safe area, boxes over the product refused;
 4. on failure one more turn that tells the model what failed (`retries`);
-5. then the classic analyzer, with the fallback recorded in the spec's reason and in
-   `last_attempts`.
+5. then the classic analyzer, with the fallback recorded in the spec's reason.
+
+`analyze_with_attempts` also returns every attempt; they are kept per call, never on
+the analyzer, which several worker threads share.
 
 torch and transformers are imported here only; the model loads on first use.
 """
@@ -50,7 +52,7 @@ class LayoutAttempt:
         return not self.problems
 
 
-def image_only_processor_class() -> type:
+def image_only_processor_class() -> Any:  # a transformers processor class
     """Qwen2VLProcessor without its video processor (which needs torchvision): an
     `__init__` without `video_processor` makes it an image + tokenizer processor."""
     from transformers import Qwen2VLProcessor
@@ -97,7 +99,6 @@ class Qwen2VLLayoutAnalyzer(runtime.NeuralBackend):
         self.retries = retries
         self.fallback = fallback
         self.generate_options = generate_options or {}
-        self.last_attempts: list[LayoutAttempt] = []
         self._model: Any = None
         self._processor: Any = None
 
@@ -142,12 +143,20 @@ class Qwen2VLLayoutAnalyzer(runtime.NeuralBackend):
 
     def analyze(self, image: np.ndarray, product_box: PixelBox, copy: AdCopy,
                 brand: BrandKit, safe_area: PixelBox) -> LayoutSpec:
+        spec, _ = self.analyze_with_attempts(image, product_box, copy, brand, safe_area)
+        return spec
+
+    def analyze_with_attempts(self, image: np.ndarray, product_box: PixelBox, copy: AdCopy,
+                              brand: BrandKit, safe_area: PixelBox
+                              ) -> tuple[LayoutSpec, list[LayoutAttempt]]:
+        """The layout, and every attempt at it in order: the model's answers, then the
+        fallback's when none validated."""
         frame = (image.shape[1], image.shape[0])
         question = layout_prompt(copy, brand, frame, product_box, safe_area)
         messages: list[dict[str, Any]] = [
             {"role": "user", "content": [{"type": "image"}, {"type": "text",
                                                              "text": question}]}]
-        self.last_attempts = []
+        attempts: list[LayoutAttempt] = []
         for _ in range(1 + self.retries):
             started = time.perf_counter()
             answer = self.ask(image, messages)
@@ -155,15 +164,16 @@ class Qwen2VLLayoutAnalyzer(runtime.NeuralBackend):
                 spec = parse_layout(answer, frame=frame, product_box=product_box,
                                     safe_area=safe_area, copy=copy)
             except LayoutAnswerError as error:
-                self._record(answer, error.problems, started)
+                attempts.append(self._attempt(answer, error.problems, started))
                 messages += [{"role": "assistant", "content": [{"type": "text",
                                                                 "text": answer}]},
                              {"role": "user", "content": [
                                  {"type": "text", "text": retry_prompt(error.problems)}]}]
                 continue
-            self._record(answer, [], started)
-            return spec
-        return self._fall_back(image, product_box, copy, brand, safe_area)
+            attempts.append(self._attempt(answer, [], started))
+            return spec, attempts
+        spec = self._fall_back(image, product_box, copy, brand, safe_area, attempts)
+        return spec, attempts
 
     def ask(self, image: np.ndarray, messages: list[dict[str, Any]]) -> str:
         """One greedy answer to the conversation (the image goes with its first turn)."""
@@ -192,25 +202,29 @@ class Qwen2VLLayoutAnalyzer(runtime.NeuralBackend):
 
     # -- helpers ----------------------------------------------------------------------
 
-    def _record(self, answer: str, problems: list[str], started: float) -> None:
-        self.last_attempts.append(LayoutAttempt(
-            backend=self.name, answer=answer, problems=tuple(problems),
-            seconds=time.perf_counter() - started))
+    def _attempt(self, answer: str, problems: list[str], started: float) -> LayoutAttempt:
+        return LayoutAttempt(backend=self.name, answer=answer, problems=tuple(problems),
+                             seconds=time.perf_counter() - started)
 
     def _fall_back(self, image: np.ndarray, product_box: PixelBox, copy: AdCopy,
-                   brand: BrandKit, safe_area: PixelBox) -> LayoutSpec:
-        if self.fallback is None:
-            from models.classic.layout import ClassicLayoutAnalyzer
-
-            self.fallback = ClassicLayoutAnalyzer()
+                   brand: BrandKit, safe_area: PixelBox,
+                   attempts: list[LayoutAttempt]) -> LayoutSpec:
+        """The fallback's layout, its reason prefixed with what failed; the fallback's
+        attempt is added to `attempts`."""
+        fallback = self.fallback if self.fallback is not None else _classic_analyzer()
         started = time.perf_counter()
-        spec = self.fallback.analyze(image, product_box, copy, brand, safe_area)
-        problems = self.last_attempts[-1].problems if self.last_attempts else ()
-        note = (f"fallback to {self.fallback.name}: {self.name} failed validation "
-                f"{len(self.last_attempts)}x ({'; '.join(problems)})")
+        spec = fallback.analyze(image, product_box, copy, brand, safe_area)
+        problems = attempts[-1].problems if attempts else ()
+        note = (f"fallback to {fallback.name}: {self.name} failed validation "
+                f"{len(attempts)}x ({'; '.join(problems)})")
         log.warning("layout %s", note)
-        self.last_attempts.append(LayoutAttempt(backend=self.fallback.name, answer="",
-                                                problems=(), seconds=time.perf_counter()
-                                                - started))
+        attempts.append(LayoutAttempt(backend=fallback.name, answer="", problems=(),
+                                      seconds=time.perf_counter() - started))
         reason = f"{note}. {spec.reason}"
         return spec.model_copy(update={"reason": reason[:400]})
+
+
+def _classic_analyzer() -> LayoutAnalyzer:
+    from models.classic.layout import ClassicLayoutAnalyzer
+
+    return ClassicLayoutAnalyzer()

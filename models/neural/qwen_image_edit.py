@@ -9,16 +9,20 @@ verified, retried with new seeds, and typeset when no edit passes.
    verified (`edit_check.verify_edit`): product fidelity inside the mask, drift outside
    the text boxes, OCR of the copy;
 4. on failure the next seed, up to `attempts` edits, then the typesetting fallback;
-   every attempt is recorded in `last_attempts`.
+   every attempt is recorded in the result's `attempts` (per call: several worker
+   threads share one renderer).
 
 torch and diffusers are imported here only; the pipeline loads on first use.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
+import types
 from dataclasses import asdict, dataclass, field, replace
+from functools import cache
 from typing import Any, Literal
 
 import cv2
@@ -51,7 +55,7 @@ class EditAttempt:
 
 
 def pipeline_kind(source: str) -> PipelineKind:
-    """The 2509/2511 releases take the Plus pipeline (several images, module sizes)."""
+    """The 2509/2511 releases take the Plus pipeline (several images, its own working areas)."""
     name = source.rstrip("/").rsplit("/", 1)[-1]
     return "edit-plus" if any(tag in name for tag in ("2509", "2511")) else "edit"
 
@@ -104,6 +108,7 @@ class QwenImageEditText(runtime.PipelineBackend):
     """TextRenderer protocol on Qwen-Image-Edit, verified, typesetting as fallback."""
 
     name = "qwen-image-edit"
+    needs_product_mask = True  # `render(..., product_mask=)`: the edit check's fidelity region
     OUTPUT_SETTINGS = ("source", "kind", "steps", "true_cfg_scale", "negative_prompt",
                        "attempts", "seed", "thresholds", "work_side", "plus_areas")
 
@@ -117,8 +122,8 @@ class QwenImageEditText(runtime.PipelineBackend):
         """work_side: edit at most this side, then resize back (tiny models).
         text_encoder_from: a backend whose loaded `vl_model` is this pipeline's text
         encoder (the layout analyzer `from_edit_pipeline`): borrowed, not loaded again.
-        plus_areas: (VAE, condition) image areas of the Plus pipeline, which reads them
-        from module constants (diffusers: 1024x1024, 384x384); None keeps them."""
+        plus_areas: (VAE, condition) image areas of the Plus pipeline, passed with every
+        edit (`sized_plus_pipeline_class`); None keeps diffusers' 1024x1024, 384x384."""
         if steps < 1 or attempts < 1:
             raise ValueError(f"steps ({steps}) and attempts ({attempts}) must be at least 1")
         if true_cfg_scale > 1.0 and not negative_prompt:
@@ -137,19 +142,18 @@ class QwenImageEditText(runtime.PipelineBackend):
         self.work_side = work_side
         self.plus_areas = plus_areas
         self.text_encoder_from = text_encoder_from
-        self.last_attempts: list[EditAttempt] = []
 
     # -- residency --------------------------------------------------------------------
     # (`loaded` and `unload`: `runtime.PipelineBackend`)
 
-    def pipeline_class(self) -> type:
-        from diffusers import QwenImageEditPipeline, QwenImageEditPlusPipeline
+    def pipeline_class(self) -> Any:  # a diffusers pipeline class
+        from diffusers import QwenImageEditPipeline
 
-        return QwenImageEditPlusPipeline if self.kind == "edit-plus" else QwenImageEditPipeline
+        return sized_plus_pipeline_class() if self.kind == "edit-plus" else QwenImageEditPipeline
 
     def load(self, placement: str = "resident") -> float:
         """Load the pipeline (bf16 on a GPU, fp32 on the CPU) in a placement."""
-        from models.neural.placing import apply_placement, nf4_quantization
+        from models.neural.memory_apply import apply_placement, nf4_quantization
         from models.neural.qwen2vl_layout import image_only_processor_class
 
         device, dtype = runtime.device_and_dtype(self.device)
@@ -166,10 +170,6 @@ class QwenImageEditText(runtime.PipelineBackend):
             pipeline = self.pipeline_class().from_pretrained(self.source, processor=processor,
                                                              dtype=dtype, **extra)
         pipeline.set_progress_bar_config(disable=True)
-        if self.plus_areas and self.kind == "edit-plus":
-            import diffusers.pipelines.qwenimage.pipeline_qwenimage_edit_plus as plus
-
-            plus.VAE_IMAGE_SIZE, plus.CONDITION_IMAGE_SIZE = self.plus_areas
         self._pipeline = apply_placement(pipeline, placement, device, dtype)
         return time.perf_counter() - started
 
@@ -208,7 +208,6 @@ class QwenImageEditText(runtime.PipelineBackend):
                 break
         if result is None:
             result = self._fall_back(image, spec, copy, brand, attempts)
-        self.last_attempts = attempts
         return replace(result, attempts=[asdict(attempt) for attempt in attempts])
 
     def edit(self, image: np.ndarray, prompt: str, seed: int) -> np.ndarray:
@@ -222,26 +221,72 @@ class QwenImageEditText(runtime.PipelineBackend):
                 self._pipeline, seed, image=Image.fromarray(source), prompt=prompt,
                 negative_prompt=self.negative_prompt, true_cfg_scale=self.true_cfg_scale,
                 num_inference_steps=self.steps, height=_multiple_of_16(source.shape[0]),
-                width=_multiple_of_16(source.shape[1]))[0]
+                width=_multiple_of_16(source.shape[1]), **self._area_options())[0]
         if edited.shape[:2] != (height, width):
             shrinking = edited.shape[0] > height
             edited = cv2.resize(edited, (width, height), interpolation=cv2.INTER_AREA
                                 if shrinking else cv2.INTER_CUBIC)
         return edited
 
+    def _area_options(self) -> dict[str, int]:
+        """The Plus pipeline's working areas for this edit (none: diffusers' own)."""
+        if self.kind != "edit-plus" or not self.plus_areas:
+            return {}
+        vae_area, condition_area = self.plus_areas
+        return {"vae_image_area": vae_area, "condition_image_area": condition_area}
+
     def _fall_back(self, image: np.ndarray, spec: LayoutSpec, copy: AdCopy,
                    brand: BrandKit, attempts: list[EditAttempt]) -> TextResult:
-        if self.fallback is None:
-            from models.classic.text import TypesetRenderer
-
-            self.fallback = TypesetRenderer()
+        """The typeset copy; the fallback's attempt is added to `attempts`."""
+        fallback = self.fallback if self.fallback is not None else _typesetter()
         failures = attempts[-1].failures if attempts else []
         log.warning("text: %d edit(s) failed verification (%s); typesetting instead",
                     len(attempts), "; ".join(failures))
         started = time.perf_counter()
-        result = self.fallback.render(image, spec, copy, brand)
+        result = fallback.render(image, spec, copy, brand)
         attempts.append(EditAttempt(
-            backend=self.fallback.name, seed=None, passed=True,
+            backend=fallback.name, seed=None, passed=True,
             seconds=time.perf_counter() - started,
             notes=[f"fallback after {self.attempts} failed edit(s)"]))
         return result
+
+
+def _typesetter() -> TextRenderer:
+    from models.classic.text import TypesetRenderer
+
+    return TypesetRenderer()
+
+
+@cache
+def sized_plus_pipeline_class() -> Any:  # a diffusers pipeline class
+    """`QwenImageEditPlusPipeline` whose working areas are call arguments.
+
+    diffusers' `__call__` reads the areas of the VAE image (1024x1024) and of the
+    condition image the text encoder sees (384x384) from module constants. Setting those
+    would change every Plus pipeline in the process, mid-run in another thread too; this
+    subclass runs the parent's `__call__` code against a copy of its module's namespace
+    in which `vae_image_area` / `condition_image_area` replace the constants: the same
+    computation, each call with its own areas.
+    """
+    import diffusers.pipelines.qwenimage.pipeline_qwenimage_edit_plus as plus
+    import torch
+
+    parent_call = inspect.unwrap(plus.QwenImageEditPlusPipeline.__call__)
+    constants = {"VAE_IMAGE_SIZE", "CONDITION_IMAGE_SIZE"}
+    if not constants <= set(parent_call.__code__.co_names):
+        raise RuntimeError("this diffusers' QwenImageEditPlusPipeline no longer reads "
+                           f"{sorted(constants)}; update sized_plus_pipeline_class")
+
+    class SizedQwenImageEditPlusPipeline(plus.QwenImageEditPlusPipeline):
+        @torch.no_grad()
+        def __call__(self, *args: Any, vae_image_area: int | None = None,
+                     condition_image_area: int | None = None, **kwargs: Any) -> Any:
+            namespace = dict(vars(plus))
+            namespace["VAE_IMAGE_SIZE"] = vae_image_area or plus.VAE_IMAGE_SIZE
+            namespace["CONDITION_IMAGE_SIZE"] = condition_image_area or plus.CONDITION_IMAGE_SIZE
+            call = types.FunctionType(parent_call.__code__, namespace, parent_call.__name__,
+                                      parent_call.__defaults__, parent_call.__closure__)
+            call.__kwdefaults__ = parent_call.__kwdefaults__
+            return call(self, *args, **kwargs)
+
+    return SizedQwenImageEditPlusPipeline

@@ -1,4 +1,5 @@
-"""Compositing and retouch: the ΔE bound, the placement rule, shadows and layers."""
+"""Compositing and retouch: colour, the ΔE bound, cropping, the placement rule, shadows
+and layers."""
 
 from __future__ import annotations
 
@@ -6,17 +7,17 @@ import cv2
 import numpy as np
 import pytest
 
-from adforge.imaging.color import mean_delta_e
+from adforge.errors import ImageInputError
+from adforge.imaging.color import lab_to_srgb, mean_delta_e, srgb_to_lab
 from adforge.imaging.composite import (
     RETOUCH_PAD,
     Layers,
     compose_layers,
-    fast_lab,
-    fast_srgb,
     light_of,
     place_product,
     retouch_product,
 )
+from adforge.imaging.matte import crop_to_alpha
 from adforge.specs import PixelBox, Placement
 
 FRAMES = [(1080, 1920), (1200, 600), (600, 400), (1080, 1080), (1080, 1350), (1200, 630),
@@ -66,7 +67,7 @@ def _aspect_error(box: PixelBox, product: tuple[int, int]) -> float:
 # --------------------------------------------------------------------------- colour
 
 
-def test_fast_lab_matches_the_cie_formula() -> None:
+def test_srgb_to_lab_matches_the_cie_formula() -> None:
     rgb = np.random.default_rng(1).integers(0, 256, (64, 64, 3), dtype=np.uint8)
     c = rgb / 255.0
     linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
@@ -76,8 +77,23 @@ def test_fast_lab_matches_the_cie_formula() -> None:
     f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
     expected = np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]),
                          200 * (f[..., 1] - f[..., 2])], axis=-1)
-    assert np.abs(fast_lab(rgb) - expected).max() < 0.01
-    assert np.array_equal(fast_srgb(fast_lab(rgb)), rgb)
+    assert np.abs(srgb_to_lab(rgb) - expected).max() < 0.01
+    assert np.array_equal(lab_to_srgb(srgb_to_lab(rgb)), rgb)
+    pixels = rgb.reshape(-1, 3)  # any leading shape, pixel by pixel the same numbers
+    assert np.array_equal(srgb_to_lab(pixels), srgb_to_lab(rgb).reshape(-1, 3))
+
+
+def test_mean_delta_e_inside_a_mask() -> None:
+    grey = np.full((4, 4, 3), 128, np.uint8)
+    moved = grey.copy()
+    moved[:2] = (128, 128, 148)
+    inside = np.zeros((4, 4), bool)
+    inside[:2] = True
+    expected = float(np.linalg.norm(srgb_to_lab(moved)[0, 0] - srgb_to_lab(grey)[0, 0]))
+    assert mean_delta_e(grey, moved, inside) == pytest.approx(expected, rel=1e-6)
+    assert mean_delta_e(grey, moved, ~inside) == 0.0
+    assert mean_delta_e(grey, moved) == pytest.approx(expected / 2, rel=1e-6)
+    assert mean_delta_e(grey, moved, np.zeros((4, 4), bool)) == 0.0  # an empty mask
 
 
 def test_light_of_is_the_backdrop_colour_near_the_box() -> None:
@@ -132,6 +148,29 @@ def test_retouch_crops_tight_around_the_alpha() -> None:
 def test_retouch_rejects_bad_parameters(kwargs) -> None:
     with pytest.raises(ValueError, match=next(iter(kwargs))):
         retouch_product(_cutout(), (200, 200, 200), **kwargs)
+
+
+# --------------------------------------------------------------------------- cropping
+
+
+def test_crop_to_alpha_ignores_faint_haze_by_default() -> None:
+    rgba = np.zeros((50, 60, 4), np.uint8)
+    rgba[20:30, 25:40, 3] = 255
+    rgba[2, 3, 3] = 5  # below 2 % coverage: haze
+    rgba[45, 55, 3] = 6  # at 2 %: counted
+    crop = crop_to_alpha(rgba)
+    assert crop.shape[:2] == (min(50, 46 + 4) - 16, min(60, 56 + 4) - 21)
+    assert np.shares_memory(crop, rgba)  # a view
+    assert crop_to_alpha(rgba, 0, threshold=1 / 255).shape[:2] == (44, 53)  # any coverage
+    assert crop_to_alpha(rgba, 2, threshold=0.5).shape[:2] == (14, 19)
+
+
+def test_crop_to_alpha_of_an_empty_cutout_names_the_image() -> None:
+    rgba = np.zeros((20, 20, 4), np.uint8)
+    rgba[5, 5, 3] = 5
+    with pytest.raises(ImageInputError, match="cutout is empty") as caught:
+        crop_to_alpha(rgba)
+    assert caught.value.field == "image"
 
 
 def test_retouch_rejects_an_empty_cutout() -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from adforge.errors import AdForgeError
+from adforge.settings import S3Settings
 from adforge.specs import Box
 from adforge.storage import (
     AssetNotFoundError,
@@ -187,11 +188,36 @@ def test_open_store(tmp_path: Path) -> None:
     assert isinstance(open_store(tmp_path / "a"), LocalStore)
     assert open_store(str(tmp_path / "b")).root == (tmp_path / "b").resolve()
     assert open_store((tmp_path / "c").as_uri()).root == (tmp_path / "c").resolve()
-    s3 = open_store("s3://bucket/prefix")
+    s3 = open_store("s3://bucket/prefix", s3=S3Settings(region="eu-west-1"),
+                    spool_root=tmp_path / "spool")
     assert s3.base_uri == "s3://bucket/prefix/"
     assert s3.uri("segment/x.png") == "s3://bucket/prefix/segment/x.png"
+    assert s3.is_remote
+    assert s3.local_folders() == [(tmp_path / "spool" / "bucket" / "prefix").resolve()]
     with pytest.raises(AdForgeError, match="unknown scheme"):
         open_store("ftp://host/folder")
+
+
+def test_open_store_wants_a_spool_for_s3() -> None:
+    with pytest.raises(AdForgeError, match="spool_root"):
+        open_store("s3://bucket/prefix", s3=S3Settings())
+
+
+def test_local_store_has_nothing_to_flush_or_presign(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "assets")
+    uri = store.put_bytes("rendition/aa/x.png", b"png")
+    assert not store.is_remote
+    assert store.flush_pending() == 0
+    assert store.presign(uri) is None and store.presign("rendition/aa/x.png") is None
+    assert store.local_folders() == [(tmp_path / "assets").resolve()]
+
+
+def test_importing_the_store_leaves_boto3_alone() -> None:
+    """boto3 is slow to import and only an s3:// store needs it."""
+    script = "import sys, adforge.storage; print('boto3' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, timeout=60,
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
 def test_open_store_refuses_a_file(tmp_path: Path) -> None:

@@ -8,18 +8,9 @@ import pytest
 from adforge.brandkit import FontRef
 from adforge.fonts import ResolvedFont, resolve_font
 from adforge.imaging.color import min_contrast
-from adforge.imaging.typeset import (
-    ELLIPSIS,
-    NO_LINE_END,
-    NO_LINE_START,
-    TextBlock,
-    fit_text,
-    get_font,
-    hex_contrast,
-    split_atoms,
-    typeset,
-    wrap_atoms,
-)
+from adforge.imaging.linebreak import NO_LINE_END, NO_LINE_START, split_atoms, wrap_atoms
+from adforge.imaging.textfit import ELLIPSIS, fit_text, get_font
+from adforge.imaging.typeset import TextBlock, hex_contrast, typeset
 from adforge.specs import PixelBox, TextRole, Underlay
 
 KOREAN = "봄맞이 한정 세일 지금 바로 만나보세요"

@@ -37,10 +37,10 @@ def sku(kind: str) -> str:
 
 
 def cli_process(args: list[str], api_url: str, log: Path) -> subprocess.Popen:
-    """`python -m adforge.cli ARGS` against the test's Prefect server, output to `log`."""
+    """`python -m adforge_app.cli ARGS` against the test's Prefect server, output to `log`."""
     env = os.environ | {"PREFECT_API_URL": api_url, "PYTHONPATH": str(REPO)}
     with open(log, "wb") as sink:
-        return subprocess.Popen([sys.executable, "-m", "adforge.cli", *args], cwd=REPO,
+        return subprocess.Popen([sys.executable, "-m", "adforge_app.cli", *args], cwd=REPO,
                                 env=env, stdout=sink, stderr=subprocess.STDOUT)
 
 

@@ -1,7 +1,8 @@
 """Real servers on loopback: moto's standalone S3 server and a throwaway PostgreSQL cluster.
 
     s3_server     moto_server over HTTP on a free port (stop() / start() for outages)
-    s3_env        ADFORGE_* and AWS_* variables pointing AdForge and boto3 at it, a bucket
+    s3_env        a bucket, its S3Settings (`s3_env.settings()`), and the ADFORGE_* and
+                  AWS_* variables that point a whole run (CLI, flows) and boto3 at the server
     postgres      a cluster made by initdb/pg_ctl (as the `postgres` user when root)
     pg_url        a fresh database in that cluster, as a postgresql+psycopg:// URL
 """
@@ -23,6 +24,8 @@ from pathlib import Path
 
 import boto3
 import pytest
+
+from adforge.settings import S3Settings
 
 BIN = Path(sys.executable).parent
 PG_BINARIES = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
@@ -97,6 +100,13 @@ class S3Env:
     @property
     def store(self) -> str:
         return f"s3://{self.bucket}/campaigns"
+
+    def settings(self, **overrides: object) -> S3Settings:
+        """The S3 settings that reach the server (what ADFORGE_S3__* says to a run)."""
+        fields = {"endpoint_url": self.server.url, "region": "us-east-1",
+                  "addressing_style": "path", "max_attempts": 2, "connect_timeout_s": 1,
+                  "read_timeout_s": 5}
+        return S3Settings.model_validate(fields | overrides)
 
     def create_bucket(self) -> None:
         self.server.client().create_bucket(Bucket=self.bucket)

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from adforge.storage import open_store
-from adforge.storage_s3 import S3Store
+from adforge.storage.s3 import S3Store
 from tests.integration.campaign import (
     cli_process,
     duplicate_rows,
@@ -51,8 +50,10 @@ def test_s3_outage_keeps_local_work_and_a_later_run_publishes_it(
                          "and sku is not null")
     assert kinds == [("transient",)]
     assert rows(pg_url, f"select count(*) from renditions where run_id = '{run1}'") == [(0,)]
-    spool = open_store(s3_env.store)
-    assert isinstance(spool, S3Store) and spool.pending_keys()
+    # the run's spool: ADFORGE_HOME (adforge_env) / spool
+    spool = S3Store.from_uri(s3_env.store, s3_env.settings(),
+                             spool_root=adforge_env / "state" / "spool")
+    assert spool.pending_keys()
     for kind in KINDS:
         assert (Path(down["out_dir"]) / sku(kind) / "instagram_post.png").is_file()
 

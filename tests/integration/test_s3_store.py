@@ -11,22 +11,19 @@ from pathlib import Path
 
 import pytest
 
+from adforge.brandkit import load_brand_kit
 from adforge.errors import AdForgeError, TransientError
 from adforge.settings import S3Settings
 from adforge.sources import read_source
 from adforge.storage import AssetNotFoundError, content_key, open_store, sha256_bytes
-from adforge.storage_s3 import S3Store
+from adforge.storage.s3 import S3Store
 from tests.integration.conftest import SECRET, MotoServer, S3Env
 
 pytestmark = pytest.mark.slow
 
 
 def _store(env: S3Env, tmp_path: Path, **overrides: object) -> S3Store:
-    fields = {"endpoint_url": env.server.url, "region": "us-east-1",
-              "addressing_style": "path", "max_attempts": 2, "connect_timeout_s": 1,
-              "read_timeout_s": 5}
-    settings = S3Settings.model_validate(fields | overrides)
-    return S3Store.from_uri(env.store, settings, spool_root=tmp_path / "spool")
+    return S3Store.from_uri(env.store, env.settings(**overrides), spool_root=tmp_path / "spool")
 
 
 def test_put_get_exists_headers_and_checksum(s3_env: S3Env, tmp_path: Path) -> None:
@@ -52,11 +49,13 @@ def test_put_get_exists_headers_and_checksum(s3_env: S3Env, tmp_path: Path) -> N
     assert not store.exists(key)
 
 
-def test_open_store_reads_the_environment(s3_env: S3Env, adforge_env: Path) -> None:
-    store = open_store(s3_env.store)
-    assert isinstance(store, S3Store) and store.spool.is_relative_to(adforge_env)
+def test_open_store_takes_its_settings_and_spool(s3_env: S3Env, tmp_path: Path) -> None:
+    store = open_store(s3_env.store, s3=s3_env.settings(), spool_root=tmp_path / "spool")
+    assert store.is_remote
+    assert store.local_folders() == [(tmp_path / "spool" / s3_env.bucket / "campaigns").resolve()]
     store.put_bytes("a/b.json", b"[]", "application/json")
     assert s3_env.keys("campaigns/") == ["campaigns/a/b.json"]
+    assert store.flush_pending() == 0  # uploaded at once: nothing pending
 
 
 def test_multipart_upload_of_a_large_file(s3_env: S3Env, tmp_path: Path) -> None:
@@ -73,7 +72,7 @@ def test_multipart_upload_of_a_large_file(s3_env: S3Env, tmp_path: Path) -> None
 def test_presigned_link_opens_without_credentials(s3_env: S3Env, tmp_path: Path) -> None:
     store = _store(s3_env, tmp_path)
     store.put_bytes("rendition/aa/x.png", b"\x89PNG fake", "image/png")
-    url = store.presigned_url("rendition/aa/x.png")
+    url = store.presign(store.uri("rendition/aa/x.png"))
 
     assert "X-Amz-Signature=" in url and SECRET not in url
     with urllib.request.urlopen(url, timeout=5) as response:
@@ -127,23 +126,22 @@ def test_endpoint_down_for_a_while_is_retried(s3_env: S3Env, tmp_path: Path) -> 
 def test_inputs_are_read_from_s3(s3_env: S3Env) -> None:
     client = s3_env.server.client()
     client.put_object(Bucket=s3_env.bucket, Key="in/brief.csv", Body=b"sku,image\n")
-    assert read_source(f"s3://{s3_env.bucket}/in/brief.csv") == b"sku,image\n"
+    settings = s3_env.settings()
+    assert read_source(f"s3://{s3_env.bucket}/in/brief.csv", settings) == b"sku,image\n"
     with pytest.raises(FileNotFoundError):
-        read_source(f"s3://{s3_env.bucket}/in/missing.csv")
+        read_source(f"s3://{s3_env.bucket}/in/missing.csv", settings)
 
 
-def test_brand_kit_from_s3_downloads_its_font_files(s3_env: S3Env,
-                                                   adforge_env: Path) -> None:
-    from adforge.brandkit import load_brand_kit
-
+def test_brand_kit_from_s3_downloads_its_font_files(s3_env: S3Env, tmp_path: Path) -> None:
     client = s3_env.server.client()
     kit = b"name: S3 Brand\nfonts:\n  headline: {path: fonts/Brand.otf}\n"
     client.put_object(Bucket=s3_env.bucket, Key="kits/brand.yaml", Body=kit)
     client.put_object(Bucket=s3_env.bucket, Key="kits/fonts/Brand.otf", Body=b"font bytes")
 
-    loaded = load_brand_kit(f"s3://{s3_env.bucket}/kits/brand.yaml")
+    loaded = load_brand_kit(f"s3://{s3_env.bucket}/kits/brand.yaml",
+                            cache_dir=tmp_path / "inputs", s3=s3_env.settings())
 
     assert loaded.name == "S3 Brand"
     assert loaded.fonts.headline.path is not None
     assert loaded.fonts.headline.path.read_bytes() == b"font bytes"
-    assert loaded.fonts.headline.path.is_relative_to(adforge_env)
+    assert loaded.fonts.headline.path.is_relative_to(tmp_path / "inputs")

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from adforge import service
+from adforge_app import service
 from tests import campaign_inputs
 from tests.service.api import PrefectAPI
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from adforge import service
+from adforge_app import service
 from tests.service.api import PrefectAPI
 from tests.service.conftest import ADFORGE, write_campaign
 

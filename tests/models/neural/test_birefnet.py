@@ -32,12 +32,12 @@ def disc_photo(height: int, width: int, product=(220, 200, 60), backdrop=(30, 30
 
 
 @pytest.fixture(scope="module")
-def brightness_birefnet(tiny_birefnet: Path, tmp_path_factory) -> Path:
+def brightness_birefnet(tiny_models: dict[str, Path], tmp_path_factory) -> Path:
     """The tiny checkpoint with weights set by hand: the finest logit map says
     'product' where the photo is bright. Saved and loaded like any checkpoint."""
     from transformers import AutoModelForImageSegmentation
 
-    model = AutoModelForImageSegmentation.from_pretrained(tiny_birefnet,
+    model = AutoModelForImageSegmentation.from_pretrained(tiny_models["birefnet"],
                                                           trust_remote_code=True)
     with torch.no_grad():
         for parameter in model.parameters():
@@ -50,20 +50,20 @@ def brightness_birefnet(tiny_birefnet: Path, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("bright-birefnet")
     model.save_pretrained(folder)
     for name in ("configuration_tiny_birefnet.py", "modeling_tiny_birefnet.py"):
-        (folder / name).write_text((tiny_birefnet / name).read_text())
+        (folder / name).write_text((tiny_models["birefnet"] / name).read_text())
     return folder
 
 
-def test_implements_the_segmenter_protocol(tiny_birefnet):
-    segmenter = BiRefNetSegmenter(str(tiny_birefnet), input_size=64)
+def test_implements_the_segmenter_protocol(tiny_models):
+    segmenter = BiRefNetSegmenter(str(tiny_models["birefnet"]), input_size=64)
     assert isinstance(segmenter, Segmenter) and segmenter.name == "birefnet"
     assert not segmenter.loaded  # nothing loads before the first photo
 
 
-def test_the_tiny_checkpoint_is_a_remote_code_folder(tiny_birefnet):
-    config = json.loads((tiny_birefnet / "config.json").read_text())
+def test_the_tiny_checkpoint_is_a_remote_code_folder(tiny_models):
+    config = json.loads((tiny_models["birefnet"] / "config.json").read_text())
     assert config["auto_map"]["AutoModelForImageSegmentation"].startswith("modeling_")
-    assert (tiny_birefnet / "model.safetensors").is_file()
+    assert (tiny_models["birefnet"] / "model.safetensors").is_file()
 
 
 def test_cuts_the_product_out_through_sigmoid_of_the_last_output(brightness_birefnet):
@@ -96,11 +96,11 @@ def test_edges_are_decontaminated(brightness_birefnet):
     assert distance < 0.5 * raw  # edge colour pulled back to the product's own
 
 
-def test_a_batch_equals_photos_one_by_one(tiny_birefnet):
+def test_a_batch_equals_photos_one_by_one(tiny_models):
     photos = [disc_photo(96, 128)[0], disc_photo(120, 80, product=(90, 200, 90))[0],
               disc_photo(64, 64, backdrop=(240, 240, 240))[0]]
-    batched = BiRefNetSegmenter(str(tiny_birefnet), input_size=64, batch_size=2)
-    single = BiRefNetSegmenter(str(tiny_birefnet), input_size=64, batch_size=1)
+    batched = BiRefNetSegmenter(str(tiny_models["birefnet"]), input_size=64, batch_size=2)
+    single = BiRefNetSegmenter(str(tiny_models["birefnet"]), input_size=64, batch_size=1)
     together = batched.segment_batch(photos)
     assert [r.rgba.shape[:2] for r in together] == [p.shape[:2] for p in photos]
     for photo, result in zip(photos, together, strict=True):
@@ -108,16 +108,16 @@ def test_a_batch_equals_photos_one_by_one(tiny_birefnet):
         assert np.abs(alone.rgba.astype(int) - result.rgba.astype(int)).max() <= 1
 
 
-def test_preprocessing_is_imagenet_normalised_at_the_input_size(tiny_birefnet):
+def test_preprocessing_is_imagenet_normalised_at_the_input_size(tiny_models):
     mean_colour = np.array([0.485, 0.456, 0.406]) * 255
     photo = np.broadcast_to(np.round(mean_colour).astype(np.uint8), (50, 70, 3)).copy()
-    tensor = BiRefNetSegmenter(str(tiny_birefnet), input_size=96).preprocess(photo)
+    tensor = BiRefNetSegmenter(str(tiny_models["birefnet"]), input_size=96).preprocess(photo)
     assert tensor.shape == (3, 96, 96) and tensor.dtype == np.float32
     assert np.abs(tensor).max() < 0.01
 
 
-def test_unload_drops_the_model_and_a_later_photo_loads_it_again(tiny_birefnet):
-    segmenter = BiRefNetSegmenter(str(tiny_birefnet), input_size=64)
+def test_unload_drops_the_model_and_a_later_photo_loads_it_again(tiny_models):
+    segmenter = BiRefNetSegmenter(str(tiny_models["birefnet"]), input_size=64)
     report = segmenter.load()
     assert report.nbytes > 0 and report.device == "cpu" and report.dtype == "float32"
     segmenter.unload()
@@ -137,8 +137,8 @@ def test_confidence_is_high_for_decided_masks_and_low_for_undecided_ones():
     assert mask_confidence(np.full((4, 4), 0.5)) == pytest.approx(0.0)
 
 
-def test_bad_inputs_are_refused_with_the_fix(tiny_birefnet):
-    segmenter = BiRefNetSegmenter(str(tiny_birefnet), input_size=64)
+def test_bad_inputs_are_refused_with_the_fix(tiny_models):
+    segmenter = BiRefNetSegmenter(str(tiny_models["birefnet"]), input_size=64)
     with pytest.raises(ValueError, match="8-bit RGB"):
         segmenter.segment(np.zeros((64, 64, 4), np.uint8))
     with pytest.raises(ValueError, match="multiple of 32"):

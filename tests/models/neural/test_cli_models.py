@@ -7,8 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from adforge.cli import app
-from models.placement import GIB
+from adforge_app.cli import app
+from models.memory_modes import GIB
 from models.profiles import MODELS, memory_plan
 
 

@@ -25,8 +25,8 @@ def request(width=40, height=56, seed=3, prompt="", negative="", style="ocean"):
 
 
 @pytest.fixture(scope="module")
-def flux(tiny_flux) -> FluxBackground:
-    return FluxBackground(str(tiny_flux), steps=2, max_sequence_length=32, batch_size=2)
+def flux(tiny_models) -> FluxBackground:
+    return FluxBackground(str(tiny_models["flux"]), steps=2, max_sequence_length=32, batch_size=2)
 
 
 def test_schnell_is_the_default_with_its_own_settings():
@@ -80,8 +80,9 @@ def test_a_batch_equals_the_requests_one_by_one(flux):
         assert np.abs(image.astype(int) - alone.astype(int)).max() <= 2
 
 
-def test_true_cfg_with_a_negative_prompt_changes_the_image(tiny_flux, flux):
-    cfg = FluxBackground(str(tiny_flux), steps=2, max_sequence_length=32, true_cfg_scale=4.0)
+def test_true_cfg_with_a_negative_prompt_changes_the_image(tiny_models, flux):
+    cfg = FluxBackground(str(tiny_models["flux"]), steps=2, max_sequence_length=32,
+                         true_cfg_scale=4.0)
     plain = flux.generate(request(negative="text"))
     guided = cfg.generate(request(negative="text"))
     assert np.abs(plain.astype(int) - guided.astype(int)).max() > 0
@@ -107,8 +108,8 @@ def test_bad_settings_are_refused_with_the_fix():
         FluxBackground(template="{subject}")
 
 
-def test_a_lighter_placement_gives_the_same_backdrop(tiny_flux, flux):
-    offloaded = FluxBackground(str(tiny_flux), steps=2, max_sequence_length=32)
+def test_a_lighter_placement_gives_the_same_backdrop(tiny_models, flux):
+    offloaded = FluxBackground(str(tiny_models["flux"]), steps=2, max_sequence_length=32)
     offloaded.load("group_offload")
     assert offloaded.placement == "group_offload"
     np.testing.assert_array_equal(offloaded.generate(request(seed=9)),

@@ -7,7 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from models.neural.placing import apply_placement  # noqa: E402
+from models.neural.memory_apply import apply_placement  # noqa: E402
 
 
 def run(pipeline) -> np.ndarray:
@@ -18,11 +18,11 @@ def run(pipeline) -> np.ndarray:
 
 @pytest.mark.parametrize("placement,tolerance", [
     ("model_offload", 1e-6), ("group_offload", 1e-6), ("fp8", 0.1)])
-def test_placements_keep_the_result(tiny_flux, placement, tolerance):
+def test_placements_keep_the_result(tiny_models, placement, tolerance):
     from diffusers import FluxPipeline
 
-    reference = run(FluxPipeline.from_pretrained(tiny_flux).to("cpu"))
-    pipeline = apply_placement(FluxPipeline.from_pretrained(tiny_flux), placement, "cpu",
+    reference = run(FluxPipeline.from_pretrained(tiny_models["flux"]).to("cpu"))
+    pipeline = apply_placement(FluxPipeline.from_pretrained(tiny_models["flux"]), placement, "cpu",
                                torch.float32)
     placed = run(pipeline)
     assert np.abs(placed - reference).max() <= tolerance

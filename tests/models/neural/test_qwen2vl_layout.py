@@ -8,6 +8,7 @@ steered by a logits processor toward scripted answers (what a good model would s
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,10 +18,14 @@ torch = pytest.importorskip("torch")
 from transformers import LogitsProcessor, LogitsProcessorList  # noqa: E402
 
 from adforge.brandkit import default_brand_kit  # noqa: E402
-from adforge.specs import AdCopy, PixelBox  # noqa: E402
+from adforge.specs import AdCopy, LayoutSpec, PixelBox  # noqa: E402
 from models.classic.layout import ClassicLayoutAnalyzer  # noqa: E402
 from models.contracts import LayoutAnalyzer  # noqa: E402
-from models.neural.qwen2vl_layout import PATCH, Qwen2VLLayoutAnalyzer  # noqa: E402
+from models.neural.qwen2vl_layout import (  # noqa: E402
+    PATCH,
+    LayoutAttempt,
+    Qwen2VLLayoutAnalyzer,
+)
 
 SIZE = 224
 PRODUCT = PixelBox(120, 110, 210, 210)
@@ -61,8 +66,8 @@ def composite() -> np.ndarray:
     return image
 
 
-def analyzer_with_script(tiny_qwen2vl, answers):
-    analyzer = Qwen2VLLayoutAnalyzer(str(tiny_qwen2vl), min_pixels=PATCH * PATCH,
+def analyzer_with_script(checkpoint: Path, answers):
+    analyzer = Qwen2VLLayoutAnalyzer(str(checkpoint), min_pixels=PATCH * PATCH,
                                      max_pixels=4 * PATCH * PATCH, max_new_tokens=600)
     analyzer.load()
     script = ScriptedAnswers(analyzer._processor.tokenizer, answers)
@@ -70,16 +75,16 @@ def analyzer_with_script(tiny_qwen2vl, answers):
     return analyzer, script
 
 
-def analyze(analyzer):
-    return analyzer.analyze(composite(), PRODUCT, COPY, default_brand_kit(), SAFE)
+def analyze(analyzer) -> tuple[LayoutSpec, list[LayoutAttempt]]:
+    return analyzer.analyze_with_attempts(composite(), PRODUCT, COPY, default_brand_kit(), SAFE)
 
 
 def test_implements_the_layout_protocol():
     assert isinstance(Qwen2VLLayoutAnalyzer(), LayoutAnalyzer)
 
 
-def test_image_tokens_are_bounded_by_max_pixels(tiny_qwen2vl):
-    analyzer = Qwen2VLLayoutAnalyzer(str(tiny_qwen2vl), min_pixels=PATCH * PATCH,
+def test_image_tokens_are_bounded_by_max_pixels(tiny_models):
+    analyzer = Qwen2VLLayoutAnalyzer(str(tiny_models["qwen2vl"]), min_pixels=PATCH * PATCH,
                                      max_pixels=16 * PATCH * PATCH)
     big = np.zeros((900, 1200, 3), np.uint8)
     assert 4 <= analyzer.image_tokens(big) <= 16
@@ -88,38 +93,39 @@ def test_image_tokens_are_bounded_by_max_pixels(tiny_qwen2vl):
     assert analyzer.image_tokens(big) <= 4
 
 
-def test_a_good_answer_is_the_layout(tiny_qwen2vl):
-    analyzer, script = analyzer_with_script(tiny_qwen2vl, [GOOD])
-    spec = analyze(analyzer)
+def test_a_good_answer_is_the_layout(tiny_models):
+    analyzer, script = analyzer_with_script(tiny_models["qwen2vl"], [GOOD])
+    spec, attempts = analyze(analyzer)
     assert [b.role.value for b in spec.boxes] == ["headline", "cta"]
     assert spec.reason == "calm area top left"
-    assert len(analyzer.last_attempts) == 1 and analyzer.last_attempts[0].ok
+    assert len(attempts) == 1 and attempts[0].ok
     assert '"Fresh every day"' in script.prompts[0] and "<|image_pad|>" in script.prompts[0]
 
 
-def test_one_retry_tells_the_model_what_failed(tiny_qwen2vl):
+def test_one_retry_tells_the_model_what_failed(tiny_models):
     over_product = GOOD.replace('"x": 0.06, "y": 0.3', '"x": 0.6, "y": 0.6')
-    analyzer, script = analyzer_with_script(tiny_qwen2vl, [over_product, GOOD])
-    spec = analyze(analyzer)
+    analyzer, script = analyzer_with_script(tiny_models["qwen2vl"], [over_product, GOOD])
+    spec, attempts = analyze(analyzer)
     assert spec.box_for("cta").box.x == pytest.approx(0.06)
-    assert [a.ok for a in analyzer.last_attempts] == [False, True]
+    assert [a.ok for a in attempts] == [False, True]
     assert "failed validation" in script.prompts[1]
     assert "cta box overlaps the product" in script.prompts[1]
 
 
-def test_invalid_answers_fall_back_to_the_classic_analyzer(tiny_qwen2vl):
-    analyzer, _ = analyzer_with_script(tiny_qwen2vl, ["{not json", '{"boxes": []}'])
-    spec = analyze(analyzer)
+def test_invalid_answers_fall_back_to_the_classic_analyzer(tiny_models):
+    analyzer, _ = analyzer_with_script(tiny_models["qwen2vl"], ["{not json", '{"boxes": []}'])
+    spec, attempts = analyze(analyzer)
     classic = ClassicLayoutAnalyzer().analyze(composite(), PRODUCT, COPY,
                                               default_brand_kit(), SAFE)
     assert spec.boxes == classic.boxes
     assert spec.reason.startswith("fallback to classic: qwen2-vl failed validation 2x")
-    assert [a.backend for a in analyzer.last_attempts] == ["qwen2-vl", "qwen2-vl", "classic"]
+    assert [a.backend for a in attempts] == ["qwen2-vl", "qwen2-vl", "classic"]
 
 
-def test_a_random_model_ends_in_the_fallback_too(tiny_qwen2vl):
-    analyzer = Qwen2VLLayoutAnalyzer(str(tiny_qwen2vl), min_pixels=PATCH * PATCH,
+def test_a_random_model_ends_in_the_fallback_too(tiny_models):
+    analyzer = Qwen2VLLayoutAnalyzer(str(tiny_models["qwen2vl"]), min_pixels=PATCH * PATCH,
                                      max_pixels=4 * PATCH * PATCH, max_new_tokens=24)
-    spec = analyze(analyzer)
+    spec, attempts = analyze(analyzer)
     assert spec.reason.startswith("fallback to classic")
-    assert len(analyzer.last_attempts) == 3
+    assert len(attempts) == 3
+    assert analyzer.analyze(composite(), PRODUCT, COPY, default_brand_kit(), SAFE) == spec

@@ -26,6 +26,7 @@ SPEC = LayoutSpec(boxes=[
 COPY = AdCopy(headline="Fresh every day", cta="Shop now", language="en")
 LOOSE = EditThresholds(min_product_ssim=-1.0, max_product_delta_e=1e3,
                        max_outside_delta_e=1e3, max_product_changed=1.0)
+TINY_AREAS = (64 * 64, 56 * 56)  # the Plus pipeline's VAE and condition image areas
 
 
 def composite() -> tuple[np.ndarray, np.ndarray]:
@@ -52,36 +53,63 @@ def test_the_2509_and_2511_weights_take_the_plus_pipeline():
     assert (renderer.steps, renderer.true_cfg_scale, renderer.negative_prompt) == (40, 4.0, " ")
 
 
-def test_failed_edits_retry_with_new_seeds_then_typeset(tiny_qwen_image_edit,
-                                                          small_edit_sizes):
+def test_failed_edits_retry_with_new_seeds_then_typeset(tiny_models):
     image, mask = composite()
-    renderer = QwenImageEditText(str(tiny_qwen_image_edit), steps=1, attempts=2, seed=7)
+    renderer = QwenImageEditText(str(tiny_models["qwen_image_edit"]), steps=1, attempts=2,
+                                 seed=7, plus_areas=TINY_AREAS)
     result = renderer.render(image, SPEC, COPY, default_brand_kit(), product_mask=mask)
     typeset = TypesetRenderer().render(image, SPEC, COPY, default_brand_kit())
     np.testing.assert_array_equal(result.image, typeset.image)
-    attempts = renderer.last_attempts
-    assert [(a.backend, a.seed, a.passed) for a in attempts] == [
+    attempts = result.attempts  # recorded with the asset
+    assert [(a["backend"], a["seed"], a["passed"]) for a in attempts] == [
         ("qwen-image-edit", 7, False), ("qwen-image-edit", 8, False), ("typeset", None, True)]
-    assert all(a.failures and "product_ssim" in a.metrics for a in attempts[:2])
-    assert [a["seed"] for a in result.attempts] == [7, 8, None]  # recorded with the asset
+    assert all(a["failures"] and "product_ssim" in a["metrics"] for a in attempts[:2])
 
 
-def test_a_passing_edit_is_the_result_at_the_composite_size(tiny_qwen_image_edit,
-                                                             small_edit_sizes):
+def test_a_passing_edit_is_the_result_at_the_composite_size(tiny_models):
     image, mask = composite()
-    renderer = QwenImageEditText(str(tiny_qwen_image_edit), steps=1, attempts=2,
-                                 thresholds=LOOSE, ocr=lambda _: "Fresh every day Shop now")
+    renderer = QwenImageEditText(str(tiny_models["qwen_image_edit"]), steps=1, attempts=2,
+                                 thresholds=LOOSE, ocr=lambda _: "Fresh every day Shop now",
+                                 plus_areas=TINY_AREAS)
     result = renderer.render(image, SPEC, COPY, default_brand_kit(), product_mask=mask)
     assert result.image.shape == image.shape and np.abs(result.image - image.astype(int)).max()
-    assert len(renderer.last_attempts) == 1 and renderer.last_attempts[0].passed
+    assert len(result.attempts) == 1 and result.attempts[0]["passed"]
     other_seed = renderer.edit(image, edit_prompt(SPEC, COPY, default_brand_kit()), seed=1)
     assert np.abs(other_seed.astype(int) - result.image).max() > 0
 
 
-def test_the_original_edit_pipeline_loads_the_same_folder(tiny_qwen_image_edit):
+def test_the_plus_areas_are_call_arguments_not_module_constants(tiny_models, monkeypatch):
+    """The edit computes what diffusers' own pipeline computes with its module constants
+    set to the areas, and leaves the constants as they are (other pipelines share them)."""
+    import diffusers.pipelines.qwenimage.pipeline_qwenimage_edit_plus as plus
+    from PIL import Image
+
+    from models import runtime
+
+    defaults = (plus.VAE_IMAGE_SIZE, plus.CONDITION_IMAGE_SIZE)
+    renderer = QwenImageEditText(str(tiny_models["qwen_image_edit"]), steps=1,
+                                 plus_areas=TINY_AREAS)
+    image, _ = composite()
+    prompt = edit_prompt(SPEC, COPY, default_brand_kit())
+    edited = renderer.edit(image, prompt, seed=3)
+    assert (plus.VAE_IMAGE_SIZE, plus.CONDITION_IMAGE_SIZE) == defaults
+    monkeypatch.setattr(plus, "VAE_IMAGE_SIZE", TINY_AREAS[0])
+    monkeypatch.setattr(plus, "CONDITION_IMAGE_SIZE", TINY_AREAS[1])
+    pipeline = renderer._pipeline
+
+    def diffusers_own(**kwargs):
+        return plus.QwenImageEditPlusPipeline.__call__(pipeline, **kwargs)
+
+    reference = runtime.run_pipeline(diffusers_own, 3, image=Image.fromarray(image),
+                                     prompt=prompt, negative_prompt=" ", true_cfg_scale=4.0,
+                                     num_inference_steps=1, height=64, width=64)[0]
+    np.testing.assert_array_equal(edited, reference)
+
+
+def test_the_original_edit_pipeline_loads_the_same_folder(tiny_models):
     from diffusers import QwenImageEditPipeline
 
-    renderer = QwenImageEditText(str(tiny_qwen_image_edit), kind="edit")
+    renderer = QwenImageEditText(str(tiny_models["qwen_image_edit"]), kind="edit")
     renderer.load()
     assert type(renderer._pipeline) is QwenImageEditPipeline
     renderer.unload()
@@ -93,16 +121,15 @@ def test_true_cfg_without_a_negative_prompt_is_refused():
         QwenImageEditText(negative_prompt="")
 
 
-def test_a_borrowed_text_encoder_is_the_layout_models_own(tiny_qwen_image_edit,
-                                                          small_edit_sizes):
+def test_a_borrowed_text_encoder_is_the_layout_models_own(tiny_models):
     """The layout analyzer on the edit pipeline's Qwen2.5-VL lends it: one model object."""
     from models.neural.qwen2vl_layout import Qwen2VLLayoutAnalyzer
 
-    analyzer = Qwen2VLLayoutAnalyzer(str(tiny_qwen_image_edit), from_edit_pipeline=True,
-                                     min_pixels=28 * 28, max_pixels=4 * 28 * 28,
-                                     max_new_tokens=16)
-    renderer = QwenImageEditText(str(tiny_qwen_image_edit), steps=1, attempts=1,
-                                 thresholds=LOOSE, text_encoder_from=analyzer)
+    folder = str(tiny_models["qwen_image_edit"])
+    analyzer = Qwen2VLLayoutAnalyzer(folder, from_edit_pipeline=True, min_pixels=28 * 28,
+                                     max_pixels=4 * 28 * 28, max_new_tokens=16)
+    renderer = QwenImageEditText(folder, steps=1, attempts=1, thresholds=LOOSE,
+                                 text_encoder_from=analyzer, plus_areas=TINY_AREAS)
     image, mask = composite()
     renderer.render(image, SPEC, COPY, default_brand_kit(), product_mask=mask)
     assert type(analyzer.vl_model).__name__ == "Qwen2_5_VLForConditionalGeneration"

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.placement import GIB, Footprint, NoPlacementError, choose_placement
+from models.memory_modes import GIB, Footprint, NoPlacementError, choose_placement
 from models.residency import ModelManager, database_events
 
 

@@ -7,12 +7,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-import yaml
 from PIL import Image
 
-from adforge.brief import write_brief
-from adforge.demo import DEMO_BRAND, DEMO_COPY
-from adforge.samples import render_sample
+from adforge.demo import DEMO_COPY
+from tests.campaign_inputs import write_campaign
 from tests.task_runs import count_task_runs
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
@@ -20,8 +18,7 @@ KINDS = list(DEMO_COPY)
 
 
 @pytest.fixture()
-def tiny_env(adforge_env, monkeypatch, tiny_root, tiny_birefnet, tiny_flux, tiny_qwen2vl,
-             tiny_qwen_image_edit):
+def tiny_env(adforge_env, monkeypatch, tiny_root, tiny_models):
     from models import runtime
 
     monkeypatch.setenv("ADFORGE_PROFILE", "tiny")
@@ -32,18 +29,10 @@ def tiny_env(adforge_env, monkeypatch, tiny_root, tiny_birefnet, tiny_flux, tiny
     runtime.release_all()
 
 
-def write_campaign(folder: Path, products: int) -> tuple[Path, Path]:
-    (folder / "photos").mkdir(parents=True, exist_ok=True)
-    rows = []
-    for index in range(products):
-        kind = KINDS[index % len(KINDS)]
-        rgb, _ = render_sample(kind, size=256, seed=index)
-        Image.fromarray(rgb).save(folder / "photos" / f"{index}.png")
-        rows.append({**DEMO_COPY[kind], "sku": f"TINY-{index}", "image": f"photos/{index}.png"})
-    write_brief(rows, folder / "brief.csv")
-    (folder / "brand.yaml").write_text(yaml.safe_dump(DEMO_BRAND, allow_unicode=True),
-                                       encoding="utf-8")
-    return folder / "brief.csv", folder / "brand.yaml"
+def write_tiny_campaign(folder: Path, products: int) -> tuple[Path, Path]:
+    """The first `products` demo kinds (256 px, plain backdrops), SKUs TINY-0, TINY-1, ..."""
+    return write_campaign(folder, tuple(KINDS[:products]), size=256, backdrops=("plain",),
+                          sku_prefix="TINY")
 
 
 def loads_by_model(env: Path, run_id: str) -> dict[str, int]:
@@ -59,7 +48,7 @@ def loads_by_model(env: Path, run_id: str) -> dict[str, int]:
 def test_each_model_loads_once_per_batch(tiny_env, products):
     from flows.brand_content import brand_content
 
-    brief, brand = write_campaign(tiny_env / f"in-{products}", products)
+    brief, brand = write_tiny_campaign(tiny_env / f"in-{products}", products)
     result = brand_content(brief=str(brief), brand=str(brand))
     assert result["status"] == "completed", result.get("failed")
     loads = loads_by_model(tiny_env, result["run_id"])
@@ -73,29 +62,28 @@ def test_each_model_loads_once_per_batch(tiny_env, products):
 
 @pytest.fixture()
 def shared_encoder_env(tiny_env, monkeypatch):
-    """The layout stage on Qwen-Image-Edit's own text encoder; backends built afresh."""
-    from models.registry import backend
-
+    """The layout stage on Qwen-Image-Edit's own text encoder (other model settings:
+    the registry builds other backends)."""
     monkeypatch.setenv("ADFORGE_MODELS__QWEN2VL__SHARE_EDIT_TEXT_ENCODER", "true")
-    backend.cache_clear()
-    yield tiny_env
-    backend.cache_clear()
+    return tiny_env
 
 
 def test_the_layout_and_edit_stages_share_one_text_encoder_load(shared_encoder_env):
     """Qwen-Image-Edit's text encoder is a Qwen2.5-VL: the layout stage loads it once and
     the edit pipeline borrows it; no separate Qwen2-VL is loaded."""
+    from adforge.settings import Settings
     from flows.brand_content import brand_content
     from models.registry import backend
 
-    brief, brand = write_campaign(shared_encoder_env / "in-shared", 2)
+    brief, brand = write_tiny_campaign(shared_encoder_env / "in-shared", 2)
     result = brand_content(brief=str(brief), brand=str(brand))
     assert result["status"] == "completed", result.get("failed")
     loads = loads_by_model(shared_encoder_env, result["run_id"])
     assert loads == {"tiny-birefnet": 1, "tiny-flux": 1, "text_encoder": 1,
                      "tiny-qwen-image-edit-2509": 1}
-    analyzer = backend("layout", "qwen2-vl", "tiny")
-    renderer = backend("text", "qwen-image-edit", "tiny")
+    models = Settings().run_models()  # as the flow's first step resolved them
+    analyzer = backend("layout", "qwen2-vl", models)
+    renderer = backend("text", "qwen-image-edit", models)
     assert renderer.text_encoder_from is analyzer
     assert renderer._pipeline.text_encoder is analyzer.vl_model
 
@@ -105,7 +93,7 @@ def test_segment_and_background_run_in_micro_batches(tiny_env):
     three; the imaging stages run two products per task (automatic for six)."""
     from flows.brand_content import brand_content
 
-    brief, brand = write_campaign(tiny_env / "in-batches", 6)
+    brief, brand = write_tiny_campaign(tiny_env / "in-batches", 6)
     result = brand_content(brief=str(brief), brand=str(brand))
     assert result["status"] == "completed", result.get("failed")
     counts = count_task_runs(sa.create_engine(f"sqlite:///{tiny_env / 'state' / 'adforge.db'}"),
@@ -141,7 +129,7 @@ def test_the_text_edit_is_checked_inside_the_product_mask(tiny_env):
 
     from flows.brand_content import brand_content
 
-    brief, brand = write_campaign(tiny_env / "in-mask", 1)
+    brief, brand = write_tiny_campaign(tiny_env / "in-mask", 1)
     result = brand_content(brief=str(brief), brand=str(brand))
     assert result["status"] == "completed", result.get("failed")
     saved = tiny_env / "state" / "assets" / "runs" / result["run_id"] / "jobs" / "TINY-0.json"
@@ -155,8 +143,8 @@ def test_the_text_edit_is_checked_inside_the_product_mask(tiny_env):
 def test_a_corrupt_photo_fails_alone_inside_its_batch(tiny_env):
     from flows.brand_content import brand_content
 
-    brief, brand = write_campaign(tiny_env / "in-corrupt", 3)
-    (tiny_env / "in-corrupt" / "photos" / "1.png").write_bytes(b"not a png at all")
+    brief, brand = write_tiny_campaign(tiny_env / "in-corrupt", 3)
+    (tiny_env / "in-corrupt" / "photos" / f"{KINDS[1]}.png").write_bytes(b"not a png at all")
     result = brand_content(brief=str(brief), brand=str(brand))
     assert result["status"] == "partial"
     assert set(result["failed"]) == {"TINY-1"}
@@ -176,10 +164,10 @@ def test_adforge_run_profile_tiny_runs_the_tiny_models(tiny_env, monkeypatch):
     profile, not the process's, chooses the model settings (the tiny checkpoints)."""
     from typer.testing import CliRunner
 
-    from adforge.cli import app
+    from adforge_app.cli import app
 
     monkeypatch.delenv("ADFORGE_PROFILE")
-    brief, brand = write_campaign(tiny_env / "in-cli", 1)
+    brief, brand = write_tiny_campaign(tiny_env / "in-cli", 1)
     result = CliRunner().invoke(app, ["run", str(brief), "--brand", str(brand),
                                       "--profile", "tiny", "--platforms", "instagram_post"])
     assert result.exit_code == 0, result.output

@@ -10,11 +10,16 @@ Flow-run heartbeats are off too: they let a server's automations mark a crashed 
 the temporary server runs none; the engine also waits for its heartbeat thread, which
 sleeps in whole seconds, at the end of every flow run (up to a second each).
 Values already set by the user win.
+
+The shell sets it (the `adforge` commands that run or serve flows); so does anything else
+that runs flows itself (tests/conftest.py, benchmarks/pipeline.py). The workers that
+`adforge server up` starts get it through `client_environment`.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 LOCAL_DEFAULTS = {
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
@@ -51,3 +56,12 @@ def _no_flow_heartbeats() -> None:
 
 def uses_local_server() -> bool:
     return not os.environ.get("PREFECT_API_URL")
+
+
+def client_environment(api_url: str, base: Mapping[str, str]) -> dict[str, str]:
+    """The environment of a process that talks to the server at `api_url` and may run
+    flows (a worker and the flow runs it starts): the defaults above where `base` lacks
+    them, then that server and no analytics. With an API URL a process starts no temporary
+    server, so the service switches and heartbeats are left as they are."""
+    return LOCAL_DEFAULTS | dict(base) | {"PREFECT_API_URL": api_url,
+                                          "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}

@@ -1,4 +1,4 @@
-"""Applying a placement (`models.placement`) to a loaded diffusers pipeline.
+"""Applying a memory placement (`models.memory_modes`) to a loaded diffusers pipeline.
 
 - resident: every component on the device;
 - fp8: the denoiser's weights stored in float8 (e4m3) and up-cast layer by layer to
@@ -29,7 +29,7 @@ def denoiser_of(pipeline: Any) -> Any:
 
 def nf4_quantization(compute_dtype: Any, components: list[str]) -> Any:
     """A `quantization_config` for `from_pretrained`: the named components (the denoiser
-    and the big text encoder) in bitsandbytes nf4, as `models.placement` budgets it."""
+    and the big text encoder) in bitsandbytes nf4, as `models.memory_modes` budgets it."""
     from diffusers import PipelineQuantizationConfig
 
     return PipelineQuantizationConfig(

@@ -1,4 +1,6 @@
-"""Placement planning: how a model sits in accelerator memory, and what that costs.
+"""Memory placement modes: how a model sits in accelerator memory, and what that costs.
+
+(A memory placement, not the product's place in a frame: that is `adforge.specs.Placement`.)
 
 A model declares its footprint: the bytes of its weights at their native dtype, the
 working memory of one call (activations, latents, attention), its largest component
@@ -14,14 +16,18 @@ bytes fit the room it is given:
 | model_offload | largest component + working (components visit the device in turn) |
 | group_offload | 2 x largest block + working (one block computing, one streaming in) |
 
-Pure Python: the numbers are what the residency manager budgets with. No torch.
+The names are the core's (`adforge.profiles.MEMORY_PLACEMENTS`: a profile lists those its
+models may take). Pure Python: the numbers are what the residency manager budgets with.
+No torch.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-PLACEMENTS = ("resident", "fp8", "nf4", "model_offload", "group_offload")
+from adforge.profiles import MEMORY_PLACEMENTS
+
+PLACEMENTS: tuple[str, ...] = MEMORY_PLACEMENTS  # heaviest first
 GIB = 1024 ** 3
 
 

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from adforge.brandkit import load_brand_kit
 from adforge.brief import load_brief
-from adforge.cli import app
 from adforge.imaging.metrics import matte_iou
+from adforge_app.cli import app
 
 runner = CliRunner()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adforge import prefect_env, service
+from adforge_app import prefect_env, service
 
 
 @pytest.fixture()
@@ -36,7 +36,7 @@ def test_a_user_setting_and_a_real_api_are_left_alone(clean_env) -> None:
 
 
 HEARTBEAT = """
-from adforge.prefect_env import configure_prefect_environment
+from adforge_app.prefect_env import configure_prefect_environment
 configure_prefect_environment()
 from prefect.settings import get_current_settings
 print(get_current_settings().flows.heartbeat_frequency)
@@ -61,3 +61,13 @@ def test_flow_heartbeats_are_off_only_for_the_temporary_server(api_url, expected
 def test_adforge_server_up_turns_every_service_on_again() -> None:
     for name in prefect_env.SERVICE_SWITCHES:
         assert service.SERVER_ENV[name] == "true"
+
+
+def test_workers_get_the_client_defaults_under_the_users_values() -> None:
+    user = {"PREFECT_UI_ENABLED": "true", "PREFECT_SERVER_ANALYTICS_ENABLED": "true"}
+    env = prefect_env.client_environment("http://127.0.0.1:4200/api", user)
+    assert env["PREFECT_API_URL"] == "http://127.0.0.1:4200/api"
+    assert env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] == "180"
+    assert env["PREFECT_UI_ENABLED"] == "true"
+    assert env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
+    assert not set(prefect_env.SERVICE_SWITCHES) & set(env)

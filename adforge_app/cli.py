@@ -12,10 +12,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from adforge import progress
-from adforge.cli_models import models_app
-from adforge.cli_service import register as register_service_commands
-from adforge.prefect_env import configure_prefect_environment, uses_local_server
 from adforge.settings import Settings, load_settings
+from adforge_app.cli_models import models_app
+from adforge_app.cli_service import register as register_service_commands
+from adforge_app.prefect_env import configure_prefect_environment, uses_local_server
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="AdForge: product photos + a brand kit -> platform-ready ads.")
@@ -166,7 +166,7 @@ def cutout(
     except AdForgeError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from error
-    segmenter = backend("segment", settings.stage_backends().segment, settings.profile)
+    segmenter = backend("segment", settings.stage_backends().segment, settings.run_models())
     result = segmenter.segment(loaded.rgb)
     save_png(result.rgba, output)
     for warning in result.warnings:

@@ -6,17 +6,16 @@ import json
 import os
 import subprocess
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-import yaml
 from rich.console import Console
 
-from adforge import service
 from adforge.settings import Settings
+from adforge_app import service
+from adforge_app.prefect_env import configure_prefect_environment
+from deployments import ENTRYPOINT_ROOT, PREFECT_FILE, deployment_specs
 
-PROJECT = Path(__file__).resolve().parent.parent
-PREFECT_FILE = PROJECT / "deployments" / "prefect.yaml"
 console = Console()
 server_app = typer.Typer(no_args_is_help=True,
                          help="A local Prefect server with the UI, and one worker per pool.")
@@ -89,42 +88,20 @@ def deploy(
                         "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     argv = [service.prefect_bin(), "--no-prompt", "deploy", "--all",
             "--prefect-file", str(PREFECT_FILE)]
-    done = subprocess.run(argv, cwd=PROJECT, env=env, capture_output=True, text=True)
+    done = subprocess.run(argv, cwd=ENTRYPOINT_ROOT, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         console.print(done.stdout[-4000:], done.stderr[-4000:])
         raise typer.Exit(done.returncode)
-    names = ", ".join(d["name"] for d in _deployments())
+    names = ", ".join(d["name"] for d in deployment_specs())
     console.print(f"deployed {names} to {env['PREFECT_API_URL']}")
-
-
-def _deployments() -> list[dict[str, Any]]:
-    return yaml.safe_load(PREFECT_FILE.read_text(encoding="utf-8"))["deployments"]
-
-
-def _load_flow(entrypoint: str) -> Any:
-    import importlib
-
-    module, name = entrypoint.split(":")
-    return getattr(importlib.import_module(module.removesuffix(".py").replace("/", ".")), name)
 
 
 def serve() -> None:
     """Serve every deployment of prefect.yaml in this process (no server or worker needed)."""
-    from adforge.prefect_env import configure_prefect_environment
-
     configure_prefect_environment()
-    from prefect import serve as prefect_serve
-    from prefect.schedules import Cron
+    from deployments.serve import serve_all
 
-    served = []
-    for spec in _deployments():
-        schedules = [Cron(s["cron"], timezone=s.get("timezone")) for s in spec.get("schedules", [])]
-        served.append(_load_flow(spec["entrypoint"]).to_deployment(
-            name=spec["name"], parameters=spec.get("parameters") or {},
-            description=spec.get("description"), tags=spec.get("tags"),
-            schedules=schedules, enforce_parameter_schema=True))
-    console.print(f"serving {len(served)} deployments; Ctrl-C stops")
-    prefect_serve(*served)
+    serve_all(lambda count: console.print(f"serving {count} deployments; Ctrl-C stops"))
 
 
 def register(app: typer.Typer) -> None:

@@ -20,8 +20,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from adforge.prefect_env import SERVICE_SWITCHES
 from adforge.processes import is_alive
+from adforge_app.prefect_env import SERVICE_SWITCHES, client_environment
 
 POOLS = ("adforge-gpu", "adforge-cpu")
 SERVER_ENV = {
@@ -123,9 +123,9 @@ def start_server(state: ServiceState, host: str, port: int, timeout_s: float = 1
 
 def start_worker(state: ServiceState, api_url: str, pool: str, name: str,
                  limit: int | None = None) -> int:
-    """Start one process worker on `pool` (it creates the pool if missing)."""
-    env = os.environ | {"PREFECT_API_URL": api_url, "PREFECT_HOME": str(state.prefect_home),
-                        "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    """Start one process worker on `pool` (it creates the pool if missing). Its flow runs
+    inherit its environment, Prefect's client settings of `prefect_env` included."""
+    env = client_environment(api_url, os.environ) | {"PREFECT_HOME": str(state.prefect_home)}
     argv = [prefect_bin(), "worker", "start", "--pool", pool, "--type", "process",
             "--name", name, "--install-policy", "never"]
     if limit:

@@ -1,8 +1,8 @@
 """The S3 asset store (boto3): AWS S3 or any S3-compatible endpoint.
 
-    store = open_store("s3://bucket/prefix")          # settings: ADFORGE_S3__* (endpoint, ...)
+    store = open_store("s3://bucket/prefix", s3=settings.s3, spool_root=home / "spool")
     uri = store.put_bytes("segment/ab/abcd.png", data, "image/png")   # s3://bucket/prefix/...
-    store.presigned_url(uri)                          # an https GET link that expires
+    store.presign(uri)                                # an https GET link that expires
 
 Credentials come from boto3's standard chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY,
 AWS_PROFILE, instance roles...); AdForge never reads, stores or prints them.
@@ -13,12 +13,13 @@ Every upload carries ContentType, CacheControl, an SHA-256 checksum that S3 veri
 and the hex digest as `x-amz-meta-sha256`; downloads ask S3 to validate checksums.
 
 The spool. Every object is first written atomically to a local spool folder
-(`<ADFORGE_HOME>/spool/<bucket>/<prefix>/<key>`), then uploaded; after the upload the
-spool copy is removed. When S3 cannot be reached (after botocore's retries), the store
-goes *offline* for this process: writes stay in the spool, existence checks answer from
-the spool, and work goes on locally. `flush_pending()` uploads what the spool holds; it
-raises `TransientError` while S3 is still unreachable, and a later run (or a retry)
-uploads the same files: their content keys make this safe to repeat.
+(`<spool_root>/<bucket>/<prefix>/<key>`; a run's spool root is `<home>/spool`), then
+uploaded; after the upload the spool copy is removed. When S3 cannot be reached (after
+botocore's retries), the store goes *offline* for this process: writes stay in the spool,
+existence checks answer from the spool, and work goes on locally. `flush_pending()`
+uploads what the spool holds; it raises `TransientError` while S3 is still unreachable,
+and a later run (or a retry) uploads the same files: their content keys make this safe
+to repeat.
 """
 
 from __future__ import annotations
@@ -39,13 +40,9 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from adforge.errors import AdForgeError, TransientError
 from adforge.settings import S3Settings
-from adforge.storage import (
-    AssetNotFoundError,
-    AssetStore,
-    check_key,
-    is_temp_name,
-    write_file_atomic,
-)
+from adforge.storage.atomic import is_temp_name, write_file_atomic
+from adforge.storage.base import AssetNotFoundError, AssetStore
+from adforge.storage.keys import check_key
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +151,13 @@ class S3Store(AssetStore):
     def base_uri(self) -> str:
         return self._base_uri
 
+    @property
+    def is_remote(self) -> bool:
+        return True
+
+    def local_folders(self) -> list[Path]:
+        return [self.spool]
+
     # --- the AssetStore interface --------------------------------------------------------
 
     def put_bytes(self, key: str, data: bytes | bytearray | memoryview,
@@ -208,6 +212,9 @@ class S3Store(AssetStore):
             raise translate_s3_error(exc, "DELETE", self.uri(key)) from exc
 
     # --- S3 specifics --------------------------------------------------------------------
+
+    def presign(self, key_or_uri: str) -> str:
+        return self.presigned_url(key_or_uri)
 
     def presigned_url(self, key: str, expires_s: int | None = None) -> str:
         """A time-limited https GET link to an object (no credentials needed to open it)."""
