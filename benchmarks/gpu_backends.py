@@ -200,7 +200,6 @@ class BuiltEdit(QwenImageEditText):
         self.dtype = compute_dtype(scale, "qwen_image_edit")
 
     def load(self, placement: str = "resident") -> float:
-        import diffusers.pipelines.qwenimage.pipeline_qwenimage_edit_plus as plus
         from diffusers import FlowMatchEulerDiscreteScheduler
 
         from models.neural.memory_apply import apply_placement
@@ -214,7 +213,6 @@ class BuiltEdit(QwenImageEditText):
                                          processor=processor,
                                          **_components(self.weights, placement, self.dtype))
         pipeline.set_progress_bar_config(disable=True)
-        plus.VAE_IMAGE_SIZE, plus.CONDITION_IMAGE_SIZE = self.plus_areas
         self._pipeline = apply_placement(pipeline, placement, self.device, self.dtype)
         return time.perf_counter() - started
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-from pydantic import BaseModel, Field
 
-from adforge.brandkit import BrandKit, StylePreset
+from adforge.brandkit import BrandKit
+from adforge.records import BackgroundRequest
 from adforge.specs import (
     AdCopy,
     Box,
@@ -47,15 +47,6 @@ class SegmentResult:
     @property
     def alpha(self) -> np.ndarray:
         return self.rgba[..., 3].astype(np.float32) / 255.0
-
-
-class BackgroundRequest(BaseModel):
-    width: int = Field(gt=0, le=8192)
-    height: int = Field(gt=0, le=8192)
-    seed: int = Field(default=0, ge=0, description="same seed, same background")
-    style: StylePreset
-    prompt: str = Field(default="", description="for neural backends")
-    negative_prompt: str = Field(default="")
 
 
 @dataclass

@@ -19,6 +19,7 @@ import numpy as np
 
 from adforge.brandkit import StylePreset
 from adforge.imaging.color import hex_to_rgb
+from models.classic.base import ClassicBackend
 from models.contracts import BackgroundRequest
 
 FIELD_LONG_SIDE = 192  # resolution of the smooth field before upscaling
@@ -162,14 +163,10 @@ def _add_grain(field: np.ndarray, tile: np.ndarray) -> np.ndarray:
     return out
 
 
-class ProceduralBackground:
+class ProceduralBackground(ClassicBackend):
     """The classic `BackgroundGenerator`: a seamless paper studio backdrop, no weights."""
 
     name = "procedural"
-    cache_key = name  # in stage-cache keys: the name alone
-    batch_size = 1
-    batches = False
-    needs_gpu = False
 
     def generate(self, request: BackgroundRequest) -> np.ndarray:
         """An RGB uint8 backdrop of exactly request.height x request.width."""

@@ -23,6 +23,7 @@ from adforge.imaging.color import contrast_ratio, hex_to_rgb, relative_luminance
 from adforge.imaging.textfit import fit_text, min_font_px
 from adforge.imaging.typeset import BUTTON_PAD_X, BUTTON_PAD_Y, blend_color, hex_contrast
 from adforge.specs import AdCopy, Box, LayoutSpec, PixelBox, TextBox, TextRole, Underlay
+from models.classic.base import ClassicBackend
 from models.classic.text import font_for_role
 
 GRID_CELLS = 40  # cells along the frame's short side
@@ -54,14 +55,10 @@ class Region:
     busy: float  # mean busyness 0..1
 
 
-class ClassicLayoutAnalyzer:
+class ClassicLayoutAnalyzer(ClassicBackend):
     """Negative space + WCAG contrast, on any CPU."""
 
     name = "classic"
-    cache_key = name  # in stage-cache keys: the name alone
-    batch_size = 1
-    batches = False
-    needs_gpu = False
 
     def __init__(self, *, contrast_target: float = 4.6) -> None:
         self.contrast_target = contrast_target

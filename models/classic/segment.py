@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from adforge.imaging.matte import check_photo, finish_segmentation
+from models.classic.base import ClassicBackend
 from models.contracts import SegmentResult
 
 STRONG, WEAK = 8.0, 3.5  # evidence in units of the backdrop's own noise spread
@@ -64,14 +65,10 @@ class Evidence:
         return (self.chroma < WEAK) & (np.abs(self.light) < WEAK)
 
 
-class ClassicSegmenter:
+class ClassicSegmenter(ClassicBackend):
     """Backdrop colour model + GrabCut + feathered, decontaminated matte."""
 
     name = "classic"
-    cache_key = name  # in stage-cache keys: the name alone
-    batch_size = 1
-    batches = False
-    needs_gpu = False
 
     def __init__(self, *, work_size: int = 320, shadow_depth: float = 0.75,
                  feather_px: float = 1.5, grabcut_iterations: int = 3,

@@ -9,17 +9,14 @@ from adforge.errors import MissingGlyphsError
 from adforge.fonts import resolve_font
 from adforge.imaging.typeset import PlacedText, TextBlock, typeset
 from adforge.specs import AdCopy, LayoutSpec, TextBox, TextRole
+from models.classic.base import ClassicBackend
 from models.contracts import FitReport, TextResult
 
 
-class TypesetRenderer:
+class TypesetRenderer(ClassicBackend):
     """Draws the copy exactly as given with Pillow: wrap, shrink to fit, CJK line breaks."""
 
     name = "typeset"
-    cache_key = name  # in stage-cache keys: the name alone
-    batch_size = 1
-    batches = False
-    needs_gpu = False
     needs_product_mask = False
 
     def __init__(self, *, min_font_px: int | None = None) -> None:

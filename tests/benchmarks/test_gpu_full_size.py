@@ -16,12 +16,8 @@ STAGES = ["segment", "background", "layout", "text"]
 
 @pytest.fixture()
 def isolated(monkeypatch: pytest.MonkeyPatch) -> None:
-    """What a run changes for the process (the Plus pipeline's module sizes, the CUDA
-    allocator setting) is put back afterwards."""
-    import diffusers.pipelines.qwenimage.pipeline_qwenimage_edit_plus as plus
-
-    monkeypatch.setattr(plus, "VAE_IMAGE_SIZE", plus.VAE_IMAGE_SIZE)
-    monkeypatch.setattr(plus, "CONDITION_IMAGE_SIZE", plus.CONDITION_IMAGE_SIZE)
+    """What a run changes for the process (the CUDA allocator setting) is put back
+    afterwards."""
     monkeypatch.delenv("PYTORCH_CUDA_ALLOC_CONF", raising=False)
 
 
