@@ -13,22 +13,29 @@ A brand kit file looks like:
       ocean: {top: "#DCEBF5", bottom: "#9CC3DD", floor: "#C9DFEC", prompt: "..."}
     default_prompt: "a clean studio product shot, soft light"
     negative_prompt: "text, watermark, clutter"
+    mood_image: mood/autumn.jpg      # FLUX restyles every backdrop from its look (img2img)
+    mood_strength: 0.5               # near 0 keeps the mood image's look, 1 replaces it
+    text_mode: typeset               # edit | typeset; left out: the run's mode
 
-Relative paths are resolved against the brand kit file's folder.
+Relative paths are resolved against the brand kit file's folder; an S3 kit's font, logo
+and mood image files are downloaded beside the run. A `mood_image` may also be an s3://
+URI: it then stays one, read where it is used, as a brief's s3:// photos are.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from adforge.brief_cells import S3_URI
 from adforge.errors import BrandKitError
 from adforge.settings import S3Settings
 from adforge.sources import is_s3_uri, join_source, local_copy, read_source
 from adforge.specs import check_hex_color
+from adforge.text_mode import TEXT_MODES, TextMode
 
 
 class FontRef(BaseModel):
@@ -108,6 +115,48 @@ class BrandKit(BaseModel):
                                 description="background prompt used when a row has none")
     negative_prompt: str = Field(default="text, watermark, logo, clutter, people",
                                  description="what neural backgrounds must avoid")
+    mood_image: Path | str | None = Field(
+        default=None, description="image whose look FLUX restyles every backdrop from "
+                                  "(img2img): a path (relative to the kit's file) or an "
+                                  "s3:// URI; a brief row's `reference` replaces it")
+    mood_strength: float = Field(default=0.5, description="how far backdrops may move from "
+                                 "the mood image: near 0 keeps its look, 1 replaces it")
+    text_mode: TextMode | None = Field(default=None, description="edit | typeset: who writes "
+                                       "the copy; None: the run's mode (the profile's)")
+
+    @field_validator("mood_image", mode="plain")
+    @classmethod
+    def _mood_uri_or_path(cls, value: Any) -> Path | str | None:
+        """An s3:// URI stays text (a Path would fold 's3://' to 's3:/'); else a Path."""
+        if value is None or isinstance(value, Path):
+            return value
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"{value!r} is not an image path; give a path relative to the "
+                             "brand kit file or an s3://bucket/key URI, or remove mood_image")
+        if "://" not in value:
+            return Path(value)
+        if not S3_URI.match(value):
+            raise ValueError(f"'{value}' is not a usable URI; write s3://bucket/key (bucket "
+                             "in lower case) or a path relative to the brand kit file")
+        return value
+
+    @field_validator("mood_strength")
+    @classmethod
+    def _strength_in_range(cls, value: float) -> float:
+        if not 0.0 < value <= 1.0:
+            raise ValueError(f"{value} is out of range; write a number above 0 and at most 1 "
+                             "(e.g. 0.3 stays close to the mood image, 0.9 moves far from it)")
+        return value
+
+    @field_validator("text_mode", mode="before")
+    @classmethod
+    def _known_text_mode(cls, value: Any) -> Any:
+        mode = value.lower() if isinstance(value, str) else value
+        if mode is not None and mode not in TEXT_MODES:
+            raise ValueError(f"{value!r} is unknown; use edit (Qwen-Image-Edit writes the "
+                             "copy) or typeset (the brand's fonts), or remove text_mode for "
+                             "the run's mode")
+        return mode
 
     def style(self, name: str | None) -> StylePreset:
         """The named preset (brand first, then built-in), or the brand's default."""
@@ -144,7 +193,7 @@ def load_brand_kit(path: str | Path, *, cache_dir: Path | None = None,
     if not path.is_file():
         raise BrandKitError(f"brand kit {path} does not exist; pass the path of a YAML file",
                             item=str(path), field="path")
-    return _resolve_paths(_parse_kit(path.read_text(encoding="utf-8"), str(path)), path.parent)
+    return _resolve_paths(_parse_kit(path.read_text(encoding="utf-8"), str(path)), path)
 
 
 def _load_s3_brand_kit(uri: str, cache: Path, s3: S3Settings | None) -> BrandKit:
@@ -159,7 +208,20 @@ def _load_s3_brand_kit(uri: str, cache: Path, s3: S3Settings | None) -> BrandKit
             ref.path = local_copy(str(join_source(uri, ref.path.as_posix())), cache, s3)
     if kit.logo is not None and not kit.logo.is_absolute():
         kit.logo = local_copy(str(join_source(uri, kit.logo.as_posix())), cache, s3)
+    if isinstance(kit.mood_image, Path) and not kit.mood_image.is_absolute():
+        kit.mood_image = _download_mood_image(uri, kit.mood_image, cache, s3)
     return kit
+
+
+def _download_mood_image(uri: str, relative: Path, cache: Path, s3: S3Settings | None) -> Path:
+    """The S3 kit's relative mood image, fetched into the cache as its fonts and logo are."""
+    source = str(join_source(uri, relative.as_posix()))
+    try:
+        return local_copy(source, cache, s3)
+    except FileNotFoundError as exc:
+        raise BrandKitError(f"brand kit {uri}, field 'mood_image': {source} does not exist; "
+                            "fix the path (relative to the kit's file) or remove mood_image",
+                            item=uri, field="mood_image") from exc
 
 
 def _parse_kit(text: str, path: str) -> BrandKit:
@@ -180,10 +242,26 @@ def _parse_kit(text: str, path: str) -> BrandKit:
     return kit
 
 
-def _resolve_paths(kit: BrandKit, base: Path) -> BrandKit:
+def _resolve_paths(kit: BrandKit, kit_file: Path) -> BrandKit:
+    base = kit_file.parent
     for ref in (kit.fonts.headline, kit.fonts.body, kit.fonts.cta):
         if ref.path is not None and not ref.path.is_absolute():
             ref.path = base / ref.path
     if kit.logo is not None and not kit.logo.is_absolute():
         kit.logo = base / kit.logo
+    if isinstance(kit.mood_image, Path):
+        kit.mood_image = _local_mood_image(kit.mood_image, kit_file)
     return kit
+
+
+def _local_mood_image(path: Path, kit_file: Path) -> Path:
+    """The mood image beside the kit's file, checked now: a run should not find it
+    missing only when its first backdrop is made."""
+    resolved = path if path.is_absolute() else kit_file.parent / path
+    if not resolved.is_file():
+        where = "is a folder, not a file" if resolved.is_dir() else "was not found"
+        raise BrandKitError(f"brand kit {kit_file}, field 'mood_image': {resolved} {where}; "
+                            f"fix the path (relative paths are resolved against "
+                            f"{kit_file.parent}) or remove mood_image",
+                            item=str(kit_file), field="mood_image")
+    return resolved

@@ -1,13 +1,15 @@
 """Briefs: product catalogues (CSV, XLSX, Parquet, JSON Lines) read through pandas.
 
 One row per product. Required columns: `sku`, `image`, `headline`. Optional: `name`,
-`subline`, `cta`, `language`, `style`, `prompt`, `platforms`, `seed`. Column names are
+`subline`, `cta`, `language`, `style`, `prompt`, `platforms`, `seed`, `reference` (an image
+whose look FLUX restyles from) with `reference_strength`, `text_mode`. Column names are
 matched loosely (case, surrounding spaces, spaces vs underscores) and a few aliases are
 accepted (`product`/`title` → name, `photo`/`image_path` → image, `tagline` → subline,
 `call_to_action` → cta, `lang` → language). Other columns are ignored.
 
 Rows are numbered as a spreadsheet shows them: the header is row 1, the first product
 row 2. Every row is checked and ALL problems are raised together as one `BriefError`.
+The checks of single cells are in `adforge.brief_cells`; the paths are checked here.
 """
 
 from __future__ import annotations
@@ -17,19 +19,35 @@ import io
 import math
 import re
 import warnings
-import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
+from adforge.brief_cells import (
+    DEFAULT_REFERENCE_STRENGTH,
+    S3_URI,
+    check_language,
+    check_style,
+    check_text_mode,
+    default_seed,
+    parse_platforms,
+    parse_reference_strength,
+    parse_seed,
+    sku_problem,
+)
 from adforge.errors import BriefError, RowError
 from adforge.settings import S3Settings
 from adforge.sources import is_s3_uri, read_source, source_exists, source_suffix
-from adforge.specs import PRESETS, AdCopy, rendition_spec
+from adforge.specs import AdCopy
+from adforge.text_mode import TextMode, resolve_text_mode
+
+# resolve_text_mode: a row's text_mode is resolved against the brand kit's and the run's
+__all__ = ["Brief", "BriefRow", "cell_text", "default_seed", "load_brief", "load_brief_lenient",
+           "resolve_text_mode", "write_brief"]
 
 REQUIRED_COLUMNS = ("sku", "image", "headline")
 ALIASES = {
@@ -39,15 +57,6 @@ ALIASES = {
     "call_to_action": "cta",
     "lang": "language",
 }
-SUPPORTED_LANGUAGES = frozenset({
-    "en", "ko", "zh", "ja",
-    "de", "fr", "es", "it", "pt", "nl", "sv", "da", "no", "nb", "fi", "pl", "cs", "tr", "id",
-    "vi", "ru",
-})
-SAFE_SKU = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S.*$")
-PLATFORM_SEPARATORS = re.compile(r"[,;|\s]+")
-MAX_SEED = 2**32 - 1
 FORMATS = {".csv": "CSV", ".xlsx": "Excel", ".parquet": "Parquet",
            ".jsonl": "JSON Lines", ".ndjson": "JSON Lines"}
 
@@ -66,19 +75,31 @@ class BriefRow(BaseModel):
     copy: AdCopy = Field(description="what the ad says, exactly")  # type: ignore[assignment]
     style: str | None = Field(default=None, description="brand style preset; None: the default")
     prompt: str | None = Field(default=None, description="background prompt; None: the brand's")
-    platforms: list[str] = Field(default_factory=lambda: list(PRESETS), min_length=1,
-                                 description="preset names or custom WxH sizes")
+    platforms: list[str] | None = Field(default=None, min_length=1,
+                                        description="preset names or custom WxH sizes; "
+                                                    "None: the run's platforms")
     seed: int = Field(ge=0, le=2**32 - 1, description="reproducible seed, derived from the sku")
+    reference: Path | str | None = Field(
+        default=None, description="image whose look FLUX restyles the backdrop from "
+                                  "(img2img): resolved local path or s3:// URI; None: none")
+    reference_strength: float = Field(
+        default=DEFAULT_REFERENCE_STRENGTH, gt=0.0, le=1.0,
+        description="how far the backdrop may move from the reference: near 0 keeps it, "
+                    "1 replaces it")
+    text_mode: TextMode | None = Field(default=None, description="edit | typeset; None: the "
+                                                                 "brand kit's or the run's")
 
-    @field_validator("image", mode="plain")
+    @field_validator("image", "reference", mode="plain")
     @classmethod
-    def _uri_or_path(cls, value: Any) -> Path | str:
+    def _uri_or_path(cls, value: Any, info: ValidationInfo) -> Path | str | None:
         """URIs stay text (a Path would fold 's3://' to 's3:/'); anything else is a Path."""
+        if value is None and info.field_name == "reference":
+            return None
         if isinstance(value, Path):
             return value
         if isinstance(value, str) and value:
             return value if "://" in value else Path(value)
-        raise ValueError(f"image must be a path or a URI, not {value!r}")
+        raise ValueError(f"{info.field_name} must be a path or a URI, not {value!r}")
 
 
 class Brief(BaseModel):
@@ -87,11 +108,6 @@ class Brief(BaseModel):
     source: str = Field(description="the brief file's path")
     sha256: str = Field(description="sha256 of the file's bytes")
     rows: list[BriefRow]
-
-
-def default_seed(sku: str) -> int:
-    """A stable seed for a SKU (CRC-32 of its UTF-8 bytes)."""
-    return zlib.crc32(sku.encode("utf-8"))
 
 
 def load_brief(
@@ -183,8 +199,11 @@ def _read_table(data: bytes, suffix: str, source: str) -> pd.DataFrame:
                                       skip_blank_lines=False, encoding="utf-8-sig"),
         ".xlsx": lambda f: pd.read_excel(f, dtype=str, na_filter=False, engine="openpyxl"),
         ".parquet": pd.read_parquet,
-        ".jsonl": lambda f: pd.read_json(f, lines=True, dtype=False, convert_dates=False),
-        ".ndjson": lambda f: pd.read_json(f, lines=True, dtype=False, convert_dates=False),
+        # precise_float: pandas' fast JSON parser reads 0.3 as 0.30000000000000004
+        ".jsonl": lambda f: pd.read_json(f, lines=True, dtype=False, convert_dates=False,
+                                         precise_float=True),
+        ".ndjson": lambda f: pd.read_json(f, lines=True, dtype=False, convert_dates=False,
+                                          precise_float=True),
     }
     if not data.strip():
         raise _file_error(source, "the brief file is empty; add a header row and one row "
@@ -288,16 +307,21 @@ def _check_row(
     sku = cells.get("sku", "")
     fields: dict[str, Any] = {
         "row": number,
-        "sku": check("sku", sku, _sku_problem(sku)),
+        "sku": check("sku", sku, sku_problem(sku)),
         "name": cells.get("name", ""),
         "image": check("image", *_resolve_image(cells.get("image", ""), context)),
-        "style": check("style", *_check_style(cells.get("style", ""), context.brand_styles)),
+        "style": check("style", *check_style(cells.get("style", ""), context.brand_styles)),
         "prompt": cells.get("prompt") or None,
-        "platforms": check("platforms", *_parse_platforms(cells.get("platforms", ""))),
-        "seed": check("seed", *_parse_seed(cells.get("seed", ""), sku)),
+        "platforms": check("platforms", *parse_platforms(cells.get("platforms", ""))),
+        "seed": check("seed", *parse_seed(cells.get("seed", ""), sku)),
+        "reference": check("reference", *_resolve_reference(cells.get("reference", ""),
+                                                            context)),
+        "reference_strength": check("reference_strength", *parse_reference_strength(
+            cells.get("reference_strength", ""))),
+        "text_mode": check("text_mode", *check_text_mode(cells.get("text_mode", ""))),
     }
     headline = cells.get("headline", "")
-    language, language_problem = _check_language(cells.get("language", ""))
+    language, language_problem = check_language(cells.get("language", ""))
     check("headline", headline, None if headline else
           "headline is empty; write the ad's main line (it is printed exactly as written)")
     check("language", language, language_problem)
@@ -307,31 +331,29 @@ def _check_row(
     return (fields if complete and not errors else None), errors
 
 
-def _sku_problem(sku: str) -> str | None:
-    rule = ("use only letters, digits, '.', '_' and '-', at most 64 characters, "
-            "not starting with '.'")
-    if not sku:
-        return "sku is empty; give every product a unique SKU such as 'MUG-001'"
-    if "/" in sku or "\\" in sku or ".." in sku:
-        return f"sku '{sku}' contains a path separator or '..', unsafe in file names; {rule}"
-    if sku.startswith("."):
-        return f"sku '{sku}' starts with '.', which hides files; {rule}"
-    if len(sku) > 64:
-        return f"sku '{sku[:20]}…' is {len(sku)} characters long; {rule}"
-    if not SAFE_SKU.match(sku):
-        bad = "".join(sorted({c for c in sku if not re.match(r"[A-Za-z0-9._-]", c)}))
-        return f"sku '{sku}' contains {bad!r}; {rule}"
-    return None
-
-
 def _resolve_image(value: str, context: _RowContext) -> tuple[Path | str, str | None]:
     if not value:
         return value, ("image is empty; give the product photo's path (relative to the "
                        "brief's folder) or an s3://bucket/key URI")
+    return _resolve_location("image", value, context)
+
+
+def _resolve_reference(value: str, context: _RowContext) -> tuple[Path | str | None, str | None]:
+    """The optional restyle reference, checked as the product photo is; empty: None."""
+    if not value:
+        return None, None
+    return _resolve_location("reference", value, context)
+
+
+def _resolve_location(column: str, value: str,
+                      context: _RowContext) -> tuple[Path | str, str | None]:
+    """An s3:// URI (syntax checked only), or a local file resolved against the brief's
+    folder (a brief read from S3: against its S3 folder); local files must exist when
+    `check_images` asks it."""
     if "://" in value:
         if S3_URI.match(value):
             return value, None
-        return value, (f"image '{value}' is not a usable URI; write s3://bucket/key "
+        return value, (f"{column} '{value}' is not a usable URI; write s3://bucket/key "
                        "(bucket in lower case) or a local file path")
     if context.s3_folder is not None and not value.startswith("/"):
         return f"{context.s3_folder}/{value}", None
@@ -339,68 +361,9 @@ def _resolve_image(value: str, context: _RowContext) -> tuple[Path | str, str | 
     resolved = (path if path.is_absolute() else context.base_dir / path).resolve()
     if context.check_images and not resolved.is_file():
         where = "is a folder, not a file" if resolved.is_dir() else "was not found"
-        return resolved, (f"image {resolved} {where}; fix the path (relative paths are "
+        return resolved, (f"{column} {resolved} {where}; fix the path (relative paths are "
                           f"resolved against {context.base_dir})")
     return resolved, None
-
-
-def _check_style(value: str, brand_styles: set[str] | None) -> tuple[str | None, str | None]:
-    if not value:
-        return None, None
-    if brand_styles is not None and value not in brand_styles:
-        known = ", ".join(sorted(brand_styles)) or "(the brand kit has none)"
-        return value, (f"style '{value}' is unknown; use one of: {known}, or leave it empty "
-                       "for the brand's default style")
-    return value, None
-
-
-def _check_language(value: str) -> tuple[str, str | None]:
-    """A BCP-47 tag whose language we can set: 'en', 'ko', 'zh-Hans', 'pt-BR'..."""
-    if not value:
-        return "en", None
-    parts = value.replace("_", "-").split("-")
-    primary = parts[0].lower()
-    rest = [p.title() if len(p) == 4 else p.upper() if len(p) == 2 else p for p in parts[1:]]
-    tag = "-".join([primary, *rest])
-    if primary not in SUPPORTED_LANGUAGES:
-        known = ", ".join(sorted(SUPPORTED_LANGUAGES))
-        return tag, f"language '{value}' is not supported; use one of: {known}"
-    return tag, None
-
-
-def _parse_platforms(value: str) -> tuple[list[str], str | None]:
-    if not value:
-        return list(PRESETS), None
-    platforms: list[str] = []
-    problems: list[str] = []
-    for name in filter(None, PLATFORM_SEPARATORS.split(value.lower())):
-        try:
-            rendition_spec(name)
-        except ValueError as exc:
-            problems.append(_platform_problem(name, exc))
-            continue
-        if name not in platforms:
-            platforms.append(name)
-    return platforms, "; ".join(problems) or None
-
-
-def _platform_problem(name: str, exc: ValueError) -> str:
-    if re.fullmatch(r"\d+x\d+", name):
-        return f"platform size '{name}' is out of range; width and height must be 16 to 8192"
-    return str(exc)
-
-
-def _parse_seed(value: str, sku: str) -> tuple[int, str | None]:
-    if not value:
-        return default_seed(sku), None
-    try:
-        number = float(value)
-    except ValueError:
-        number = math.nan
-    if not number.is_integer() or not 0 <= number <= MAX_SEED:
-        return 0, (f"seed '{value}' is not a whole number from 0 to {MAX_SEED}; "
-                   "fix it or leave it empty to derive one from the sku")
-    return int(number), None
 
 
 # --- writing -------------------------------------------------------------------------

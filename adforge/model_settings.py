@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from adforge.profiles import MEMORY_PLACEMENTS, MemoryPlacement, profile_named
 
@@ -49,9 +49,14 @@ class FluxSettings(BaseModel):
                                       "brand prompt) and {style} (the style's words)")
     batch_size: int = Field(default=1, ge=1, le=16,
                             description="backdrops of one size per forward pass")
+    megapixels: float = Field(default=1.0, gt=0.0, le=4.0,
+                              description="pixels generated for a canvas larger than this, "
+                                          "in units of 1024x1024 (FLUX's native size), at "
+                                          "the canvas's own aspect; a smaller canvas is "
+                                          "generated at its own size")
     max_side: int | None = Field(default=None, ge=16,
-                                 description="generate at most this side, then resize to "
-                                             "the size asked for (tiny models)")
+                                 description="generate at most this side, then cover-crop "
+                                             "to the size asked for (tiny models)")
     max_sequence_length: int | None = Field(default=None, ge=8, le=512,
                                             description="T5 prompt tokens; default: variant's")
 
@@ -81,9 +86,23 @@ class QwenImageEditSettings(BaseModel):
                                     "names with 2509/2511 take the Plus pipeline")
     kind: Literal["edit", "edit-plus"] | None = Field(
         default=None, description="pipeline class; default: read from the source's name")
-    steps: int = Field(default=40, ge=1, le=100, description="denoising steps per edit")
+    steps: int = Field(default=40, ge=1, le=100,
+                       description="denoising steps per edit (without a LoRA)")
     true_cfg_scale: float = Field(default=4.0, ge=1.0, le=20.0,
-                                  description="true classifier-free guidance scale")
+                                  description="true classifier-free guidance scale "
+                                              "(without a LoRA)")
+    lora: str | None = Field(default=None,
+                             description="a step-distilled LoRA: hub id, local folder or "
+                                         ".safetensors file (e.g. lightx2v/Qwen-Image-"
+                                         "Lightning); with it the edit runs `lora_steps` "
+                                         "without CFG. None (or 'none'): the full recipe")
+    lora_weight_name: str | None = Field(default=None,
+                                         description="the LoRA's file inside its repo or "
+                                                     "folder")
+    lora_scale: float = Field(default=1.0, gt=0.0, le=4.0,
+                              description="strength of the LoRA's adapter")
+    lora_steps: int = Field(default=8, ge=1, le=100,
+                            description="denoising steps per edit with the LoRA (CFG off)")
     negative_prompt: str = Field(default=" ", description='negative prompt (" " is enough)')
     attempts: int = Field(default=3, ge=1, le=10,
                           description="edits tried (new seed each) before typesetting")
@@ -109,8 +128,42 @@ class QwenImageEditSettings(BaseModel):
                                             description="Plus pipeline's CONDITION_IMAGE_SIZE "
                                                         "(pixels); default: 384x384")
 
+    @field_validator("lora", "lora_weight_name", mode="before")
+    @classmethod
+    def _none_said_in_words(cls, value: Any) -> Any:
+        """'' or 'none' (an environment variable cannot say None) turns the LoRA off."""
+        if isinstance(value, str) and value.strip().lower() in ("", "none"):
+            return None
+        return value
+
+    def recipe(self) -> tuple[int, float]:
+        """(steps, true_cfg_scale) of one edit: the LoRA's few steps without CFG, else
+        the full recipe."""
+        if self.lora:
+            return self.lora_steps, 1.0
+        return self.steps, self.true_cfg_scale
+
 
 DEFAULT_BUDGET_GIB = 24.0  # on a GPU, for a profile without a budget (classic, tiny)
+TINY_FOLDER = Path("models") / "tiny"  # under the state folder: make-tiny's default
+
+
+def default_tiny_root(home: Path) -> Path:
+    """Where `adforge models make-tiny` writes without a folder, and where the tiny
+    profile looks without `tiny_root`."""
+    return Path(home) / TINY_FOLDER
+
+
+def _made_tiny_root(profile: str, home: Path | None) -> Path:
+    """The tiny checkpoints under the state folder; refused, with what to run, when
+    they are not there."""
+    root = default_tiny_root(home) if home is not None else None
+    if root is None or not root.is_dir():
+        where = f" (none in {root})" if root is not None else ""
+        raise ValueError(f"the {profile} profile needs tiny checkpoints{where}: run "
+                         "`adforge models make-tiny` (it writes them under ADFORGE_HOME), "
+                         "or set ADFORGE_MODELS__TINY_ROOT to a folder it wrote")
+    return root
 
 
 class ModelSettings(BaseModel):
@@ -140,24 +193,26 @@ class ModelSettings(BaseModel):
     qwen_image_edit: QwenImageEditSettings = Field(
         default_factory=QwenImageEditSettings, description="the Qwen-Image-Edit text renderer")
 
-    def for_profile(self, profile: str) -> ModelSettings:
+    def for_profile(self, profile: str, home: Path | None = None) -> ModelSettings:
         """These settings as a profile runs them (`adforge.profiles`): its memory budget
         and placements, its model settings (the tiny profile: small working sizes, every
         model from its folder under `tiny_root`), each unless set explicitly here. What a
-        backend is built from: no builder needs the profile's name."""
+        backend is built from: no builder needs the profile's name.
+        home: the state folder, whose `models/tiny` (where `adforge models make-tiny`
+        writes by default) is the tiny checkpoints' root when `tiny_root` is not set."""
         chosen = profile_named(profile)
+        settings = self
         if chosen.checkpoints and self.tiny_root is None:
-            raise ValueError(f"the {profile} profile needs tiny checkpoints: run `adforge "
-                             "models make-tiny DIR` and set ADFORGE_MODELS__TINY_ROOT=DIR")
+            settings = self.model_copy(update={"tiny_root": _made_tiny_root(profile, home)})
         updates: dict[str, Any] = {
-            key: self._model_as(key, chosen.model_overrides.get(key, {}),
-                                self._checkpoint(chosen.checkpoints.get(key)))
+            key: settings._model_as(key, chosen.model_overrides.get(key, {}),
+                                    settings._checkpoint(chosen.checkpoints.get(key)))
             for key in {**chosen.model_overrides, **chosen.checkpoints}}
         if "budget_gib" not in self.model_fields_set and chosen.budget_gib is not None:
             updates["budget_gib"] = chosen.budget_gib
         if "memory_placements" not in self.model_fields_set:
             updates["memory_placements"] = chosen.memory_placements
-        return self.model_copy(update=updates)
+        return settings.model_copy(update=updates)
 
     def _model_as(self, key: str, overrides: Mapping[str, Any],
                   source: str | None) -> BaseModel:

@@ -2,7 +2,7 @@
 
 The output folder stays local (`outputs/<run>/<sku>/<platform>.png`): it is what a user
 opens and what the contact sheet is built from. With a remote store the tracking database
-points at the stored objects instead (`renditions.uri` = `s3://bucket/prefix/rendition/...`,
+points at the stored objects instead (`renditions.uri` = `s3://bucket/prefix/text/blobs/...`,
 the content-addressed rendition), and the HTML report is uploaded beside the run's
 records (`runs/<run>/report.html`) with presigned https links for every image.
 

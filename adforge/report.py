@@ -21,7 +21,8 @@ def _thumb_src(uri: str, out_dir: Path, link: Callable[[str], str] | None = None
 
 def render_html(summary: dict[str, Any], out_dir: Path, link: Callable[[str], str] | None = None,
                 sheet_src: str = "contact_sheet.png") -> str:
-    """A self-contained page: status, per-product thumbnails, metrics and errors.
+    """A self-contained page: status, per-product thumbnails (each saying which backend
+    made each part, fallbacks with their reason), metrics and errors.
 
     `link` turns an s3:// rendition URI into an https link (presigned); `sheet_src` is the
     contact sheet's address relative to the page (or a presigned link)."""
@@ -30,7 +31,7 @@ def render_html(summary: dict[str, Any], out_dir: Path, link: Callable[[str], st
         thumbs = "".join(
             f'<figure><img src="{html.escape(_thumb_src(r["uri"], out_dir, link))}" loading="lazy">'
             f'<figcaption>{html.escape(r["platform"])} {r["width"]}x{r["height"]}</figcaption>'
-            "</figure>"
+            f"{_made_by_html(r.get('backends'))}</figure>"
             for r in product["renditions"]
         )
         quality = _quality_line(product.get("quality", {}))
@@ -53,6 +54,55 @@ def render_html(summary: dict[str, Any], out_dir: Path, link: Callable[[str], st
     return f"{page}<style>{_CSS}</style>{head}{''.join(rows)}"
 
 
+# The parts of a rendition in the order the pipeline makes them; others follow, sorted.
+PARTS = ("segment", "background", "layout", "text")
+
+
+def _ordered_parts(backends: dict[str, Any]) -> list[str]:
+    return [p for p in PARTS if p in backends] + sorted(set(backends) - set(PARTS))
+
+
+def describe_part(part: str, made: dict[str, Any]) -> str:
+    """`layout: classic (fallback from qwen2-vl: answer overlapped the product)`,
+    `text: edit (2 attempts)`, `segment: birefnet`: one part of a rendition in words."""
+    name = str(made.get("backend", "?"))
+    if "fallback_from" in made:
+        reason = made.get("reason")
+        because = f": {reason}" if reason else ""
+        return f"{part}: {name} (fallback from {made['fallback_from']}{because})"
+    if "attempts" in made:
+        attempts = int(made["attempts"])
+        return f"{part}: {name} ({attempts} attempt{'' if attempts == 1 else 's'})"
+    return f"{part}: {name}"
+
+
+def fallback_parts(backends: dict[str, Any] | None) -> list[str]:
+    """The parts of a rendition that a fallback made, in pipeline order."""
+    backends = backends or {}
+    return [p for p in _ordered_parts(backends) if "fallback_from" in backends[p]]
+
+
+def fallback_mark(backends: dict[str, Any] | None) -> str | None:
+    """The contact sheet's short mark for a rendition that a fallback helped make
+    ("layout fallback", "layout + text fallback"), or None when every part came from the
+    backend the profile asked for (as on the classic profile)."""
+    parts = fallback_parts(backends)
+    return f"{' + '.join(parts)} fallback" if parts else None
+
+
+def _made_by_html(backends: dict[str, Any] | None) -> str:
+    """One small line under a thumbnail: what made each part; fallbacks stand out.
+    Nothing for renditions recorded before backends were (None) or without any."""
+    if not backends:
+        return ""
+    spans = []
+    for part in _ordered_parts(backends):
+        words = html.escape(describe_part(part, backends[part]))
+        fell_back = "fallback_from" in backends[part]
+        spans.append(f"<span class=fb>{words}</span>" if fell_back else words)
+    return f"<div class=made>{' · '.join(spans)}</div>"
+
+
 def _quality_line(quality: dict[str, dict[str, Any]]) -> str:
     """Failed checks first: `platform metric value` for every check that did not pass."""
     failed = [f"{subject} {metric} {check['value']:.2f}"
@@ -68,4 +118,5 @@ section{border-top:1px solid #ddd;padding:1rem 0}section.failed h2{color:#b33}
 figure{margin:0}figure img{max-width:200px;max-height:200px;display:block;border:1px solid #ddd}
 figcaption{font-size:12px;color:#666}.q{font-size:12px;color:#555}
 li.warning{color:#a60}li{color:#b33}img.sheet{max-width:100%}
+.made{font-size:11px;color:#777;max-width:200px}.made .fb{color:#a60;font-weight:600}
 """

@@ -5,6 +5,7 @@ A profile (`adforge.profiles`) picks a backend per stage, a memory budget and mo
 settings; `ADFORGE_BACKENDS__SEGMENT=...` overrides one stage. The service side's
 settings are here too: scale-out into chunks and GPU slots (`ADFORGE_SCALE__...`), and
 notifications (`ADFORGE_NOTIFICATIONS__SLACK_WEBHOOK_URL=https://...`).
+`ADFORGE_TEXT__MODE=edit|typeset` says who writes the copy (default: the profile's).
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from adforge.model_settings import ModelSettings
 from adforge.profiles import ProfileName, StageBackends, profile_named
 from adforge.specs import PRESETS, Placement
+from adforge.text_mode import TextMode
 
 __all__ = ["CompositeSettings", "ImageLimits", "ModelSettings", "NotificationSettings",
            "ProfileName", "S3Settings", "ScaleSettings", "SegmentSettings", "Settings",
-           "StageBackends", "load_settings"]
+           "StageBackends", "TextSettings", "load_settings"]
 
 class ImageLimits(BaseModel):
     max_pixels: int = Field(default=40_000_000, gt=0,
@@ -102,6 +104,16 @@ class ScaleSettings(BaseModel):
                     "product in the UI")
 
 
+class TextSettings(BaseModel):
+    """Who writes the copy onto each canvas (a brand kit or a brief row may choose too)."""
+
+    mode: TextMode | None = Field(
+        default=None,
+        description="edit (Qwen-Image-Edit, verified, typesetting as the fallback) or "
+                    "typeset (the brand's fonts); None: the profile's default: edit on the "
+                    "neural profiles, typeset on classic")
+
+
 class NotificationSettings(BaseModel):
     """Where a finished or failed campaign is announced."""
 
@@ -137,6 +149,8 @@ class Settings(BaseSettings):
     images: ImageLimits = Field(default_factory=ImageLimits)
     segment: SegmentSettings = Field(default_factory=SegmentSettings)
     composite: CompositeSettings = Field(default_factory=CompositeSettings)
+    text: TextSettings = Field(default_factory=TextSettings,
+                               description="text mode: edit or typeset")
     min_font_px: int = Field(default=14, ge=6, le=200, description="smallest type size allowed")
     prefect_startup_timeout_s: int = Field(default=120, ge=10,
                                            description="time allowed for Prefect's local server")
@@ -156,12 +170,24 @@ class Settings(BaseSettings):
         """The model settings as this profile runs them (its budget and memory placements,
         the tiny profile's checkpoints and small working sizes): what a run's backends
         are built from. The layout stage answers with the edit pipeline's text encoder
-        (`qwen2vl.share_edit_text_encoder`) only where it runs on qwen2-vl."""
-        models = self.models.for_profile(self.profile)
+        (`qwen2vl.share_edit_text_encoder`) only where it runs on qwen2-vl. The tiny
+        profile finds its checkpoints under `<home>/models/tiny` unless `tiny_root` says."""
+        models = self.models.for_profile(self.profile, home=self.home)
         if models.qwen2vl.share_edit_text_encoder and self.stage_backends().layout != "qwen2-vl":
             unshared = models.qwen2vl.model_copy(update={"share_edit_text_encoder": False})
             models = models.model_copy(update={"qwen2vl": unshared})
         return models
+
+    def text_mode(self) -> str:
+        """The run's text mode: `ADFORGE_TEXT__MODE` when set, else the profile's.
+
+        A `backends` override replaces the profile's stage backends as a whole, so there
+        the default follows its text backend: only qwen-image-edit can edit."""
+        if self.text.mode is not None:
+            return self.text.mode
+        if self.backends is not None:
+            return "edit" if self.backends.text == "qwen-image-edit" else "typeset"
+        return profile_named(self.profile).text_mode
 
     def database_url(self) -> str:
         return self.db_url or f"sqlite:///{self.home / 'adforge.db'}"

@@ -133,6 +133,10 @@ class LayoutSpec(BaseModel):
     underlay: Underlay | None = Field(default=None, description="panel under the text block")
     shadow: bool = Field(default=False, description="soft drop shadow under glyphs")
     reason: str = Field(default="", max_length=400, description="one sentence: why here")
+    made_by: str = Field(default="", description="the backend whose answer this is (set by "
+                         "the analyzer, not by a model's answer)")
+    fallback: str = Field(default="", max_length=400,
+                          description="why the stage's own backend's answer was not used")
 
     def box_for(self, role: TextRole) -> TextBox | None:
         return next((b for b in self.boxes if b.role == role), None)

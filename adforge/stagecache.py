@@ -61,6 +61,10 @@ class RunConfig(BaseModel):
                                   description="as the run's profile runs them")
     scale: ScaleSettings = Field(default_factory=ScaleSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    text_mode: str = Field(default="typeset", description="edit | typeset: the run's "
+                           "default (a row's `text_mode`, else the kit's, wins)")
+    recompose: bool = Field(default=False, description="run no model: backdrops from the "
+                            "nearest stored canvas, classic layout, typesetting")
 
 
 class Manifest(BaseModel):

@@ -9,7 +9,10 @@ backend's own code path.
 
 Tokenizers are the offline builders of `models.tiny` / `models.tiny_qwen` (small
 vocabularies): token counts are what matter for timing, and the pipelines pad T5 and
-CLIP prompts to their fixed lengths. `make_weights` builds a stage's host checkpoints.
+CLIP prompts to their fixed lengths. `make_weights` builds a stage's host checkpoints,
+and for the edit's Lightning recipe a random LoRA of the real file's shape
+(`models.tiny_qwen.random_lora_state_dict`), which the edit backend loads through
+diffusers' `load_lora_weights` as it loads a real one.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from models import runtime
 from models.neural.birefnet import BiRefNetSegmenter
 from models.neural.flux import FluxBackground
 from models.neural.qwen2vl_layout import Qwen2VLLayoutAnalyzer
-from models.neural.qwen_image_edit import QwenImageEditText
+from models.neural.qwen_image_edit import LORA_ADAPTER, QwenImageEditText
 
 NF4_COMPONENTS = {"flux": ("transformer", "text_encoder_2"),
                   "qwen_image_edit": ("transformer", "text_encoder")}
@@ -43,7 +46,9 @@ class StageWeights:
 
     @property
     def nbytes(self) -> int:
-        return sum(part.nbytes for part in self.parts.values())
+        lora = self.extras.get("lora", {})
+        return sum(part.nbytes for part in self.parts.values()) \
+            + sum(tensor.nbytes for tensor in lora.values())
 
 
 def compute_dtype(scale: Scale, key: str) -> torch.dtype:
@@ -94,6 +99,11 @@ def make_weights(key: str, scale: Scale, seed: int = 0) -> StageWeights:
             else gpu_configs.qwen_image_edit_configs
         builds = configs(scale, special_ids(tokenizer), len(tokenizer))
     dtype = compute_dtype(scale, key)
+    if key == "qwen_image_edit" and scale.lora_rank:
+        from models.tiny_qwen import random_lora_state_dict
+
+        extras["lora"] = random_lora_state_dict(gpu_configs.qwen_image_transformer(scale),
+                                                scale.lora_rank, seed=seed, dtype=dtype)
     parts = {name: random_checkpoint(build, dtype, scale.device, seed + index)
              for index, (name, build) in enumerate(builds.items())}
     return StageWeights(key, parts, extras)
@@ -137,7 +147,8 @@ class BuiltFlux(FluxBackground):
                          true_cfg_scale=chosen.true_cfg_scale,
                          max_sequence_length=chosen.max_sequence_length,
                          template=chosen.template, batch_size=chosen.batch_size,
-                         max_side=chosen.max_side, device=scale.device)
+                         megapixels=chosen.megapixels, max_side=chosen.max_side,
+                         device=scale.device)
         self.weights = weights
         self.dtype = compute_dtype(scale, "flux")
 
@@ -186,16 +197,18 @@ class BuiltLayout(Qwen2VLLayoutAnalyzer):
 
 
 class BuiltEdit(QwenImageEditText):
-    """`QwenImageEditText` (Plus pipeline, 2509) assembled from built components."""
+    """`QwenImageEditText` (Plus pipeline, 2509) assembled from built components, with
+    the random LoRA of `weights` under the Lightning recipe (its steps, CFG off)."""
 
     def __init__(self, weights: StageWeights, scale: Scale) -> None:
         chosen = scale.qwen_image_edit
+        steps, true_cfg_scale = chosen.recipe()
         super().__init__("benchmark: Qwen-Image-Edit-2509 from its config", kind="edit-plus",
-                         steps=chosen.steps, true_cfg_scale=chosen.true_cfg_scale,
+                         steps=steps, true_cfg_scale=true_cfg_scale,
                          negative_prompt=chosen.negative_prompt, attempts=1,
                          work_side=chosen.work_side,
                          plus_areas=(chosen.plus_vae_area, chosen.plus_condition_area),
-                         device=scale.device)
+                         lora=chosen.lora, lora_scale=chosen.lora_scale, device=scale.device)
         self.weights = weights
         self.dtype = compute_dtype(scale, "qwen_image_edit")
 
@@ -212,9 +225,17 @@ class BuiltEdit(QwenImageEditText):
         pipeline = self.pipeline_class()(scheduler=scheduler, tokenizer=processor.tokenizer,
                                          processor=processor,
                                          **_components(self.weights, placement, self.dtype))
+        if self.lora:
+            self._load_lora(pipeline)
         pipeline.set_progress_bar_config(disable=True)
         self._pipeline = apply_placement(pipeline, placement, self.device, self.dtype)
         return time.perf_counter() - started
+
+
+    def _load_lora(self, pipeline: Any) -> None:
+        """The random LoRA from host memory, through the same diffusers call."""
+        pipeline.load_lora_weights(self.weights.extras["lora"], adapter_name=LORA_ADAPTER)
+        pipeline.set_adapters([LORA_ADAPTER], adapter_weights=[self.lora_scale])
 
 
 BACKENDS = {"birefnet": BuiltSegmenter, "flux": BuiltFlux, "qwen2vl": BuiltLayout,

@@ -1,11 +1,13 @@
 """The full-size benchmark's two scales: production settings with the real configs, and
 tiny settings with the configs of `models.tiny` / `models.tiny_qwen`, on the same path.
 
-`Scale` holds what differs between the two: the device, the picture size and the
-working settings (the project's own settings classes: production defaults at full
-scale, the tiny profile's model settings (`adforge.profiles`) at tiny scale). The
-`*_configs` functions return, per model, the constructors of its weighted components
-from a config.
+`Scale` holds what differs between the two: the device, the product photo's size and
+the working settings (the project's own settings classes: the gpu-24gb profile's at full
+scale, the tiny profile's model settings (`adforge.profiles`) at tiny scale), and the
+edit recipe: the step-distilled LoRA's (a random LoRA of the Lightning file's shape
+attached through diffusers' LoRA API, its steps, CFG off) or the full one (40 steps,
+true CFG). The `*_configs` functions return, per model, the constructors of its weighted
+components from a config.
 BiRefNet is a stand-in (`benchmarks.birefnet_standin`): a Swin-L backbone at full scale.
 """
 
@@ -13,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from adforge.model_settings import (
     BiRefNetSettings,
     FluxSettings,
+    ModelSettings,
     Qwen2VLSettings,
     QwenImageEditSettings,
 )
@@ -26,11 +29,17 @@ from adforge.profiles import PROFILES
 Build = Callable[[], Any]  # constructs one component (an nn.Module) from its config
 
 
+FULL_LORA_RANK = 64  # over models.tiny_qwen.LORA_TARGETS: 0.85 GB at bf16, the Lightning size
+TINY_LORA_RANK = 4
+# "lightning": a distilled LoRA, its steps, no CFG; "full": 40 steps, true CFG
+EditRecipe = Literal["lightning", "full"]
+
+
 @dataclass(frozen=True)
 class Scale:
     name: str  # "full" | "tiny"
     device: str  # "cuda" | "cpu"
-    size: int  # product photo and generated image side
+    size: int  # product photo side
     birefnet: BiRefNetSettings
     flux: FluxSettings
     qwen2vl: Qwen2VLSettings
@@ -38,37 +47,61 @@ class Scale:
     layout_prompt_tokens: int  # question tokens of one layout turn
     layout_answer_tokens: int  # tokens generated per layout turn (forced)
     edit_prompt_tokens: int  # instruction tokens of one edit
+    lora_rank: int | None  # the edit's random LoRA (None: the full recipe, no LoRA)
 
     @property
     def on_gpu(self) -> bool:
         return self.device.startswith("cuda")
 
+    def models(self) -> ModelSettings:
+        """These settings as one `ModelSettings` (what the compute floors read)."""
+        return ModelSettings(birefnet=self.birefnet, flux=self.flux, qwen2vl=self.qwen2vl,
+                             qwen_image_edit=self.qwen_image_edit)
 
-def full_scale(size: int, flux_variant: str, edit_steps: int) -> Scale:
-    """Production settings: the settings classes' defaults, the variant's steps."""
+
+def _edit_recipe(edit: QwenImageEditSettings, recipe: EditRecipe,
+                 steps: int | None) -> QwenImageEditSettings:
+    """The edit settings for a recipe: the LoRA on (a stand-in name: the benchmark
+    attaches random weights of its shape) or off, `steps` replacing the recipe's."""
+    if recipe == "lightning":
+        update = {"lora": "benchmark: random LoRA of the Lightning file's shape",
+                  "lora_weight_name": None}
+        if steps:
+            update["lora_steps"] = steps
+    else:
+        update = {"lora": None} | ({"steps": steps} if steps else {})
+    return edit.model_copy(update=update)
+
+
+def full_scale(size: int, flux_variant: str, edit_recipe: EditRecipe = "lightning",
+               edit_steps: int | None = None) -> Scale:
+    """Production settings: the gpu-24gb profile's, the FLUX variant's steps."""
+    profile = ModelSettings().for_profile("gpu-24gb")
+    edit = profile.qwen_image_edit.model_copy(update={"plus_vae_area": 1024 * 1024,
+                                                      "plus_condition_area": 384 * 384})
     return Scale(
-        name="full", device="cuda", size=size, birefnet=BiRefNetSettings(),
-        flux=FluxSettings(variant=flux_variant),
-        qwen2vl=Qwen2VLSettings(),
-        qwen_image_edit=QwenImageEditSettings(steps=edit_steps,
-                                              plus_vae_area=1024 * 1024,
-                                              plus_condition_area=384 * 384),
-        layout_prompt_tokens=500, layout_answer_tokens=300, edit_prompt_tokens=150)
+        name="full", device="cuda", size=size, birefnet=profile.birefnet,
+        flux=profile.flux.model_copy(update={"variant": flux_variant}),
+        qwen2vl=profile.qwen2vl,
+        qwen_image_edit=_edit_recipe(edit, edit_recipe, edit_steps),
+        layout_prompt_tokens=500, layout_answer_tokens=300, edit_prompt_tokens=150,
+        lora_rank=FULL_LORA_RANK if edit_recipe == "lightning" else None)
 
 
-def tiny_scale(size: int, flux_variant: str, edit_steps: int) -> Scale:
+def tiny_scale(size: int, flux_variant: str, edit_recipe: EditRecipe = "lightning",
+               edit_steps: int | None = None) -> Scale:
     """The tiny profile's model settings (`adforge.profiles.PROFILES`) on the CPU."""
     tiny = PROFILES["tiny"].model_overrides
     layout = Qwen2VLSettings(**tiny["qwen2vl"])
-    edit = {**tiny["qwen_image_edit"], "steps": edit_steps}
+    edit = QwenImageEditSettings(**tiny["qwen_image_edit"])
     return Scale(
         name="tiny", device="cpu", size=size,
         birefnet=BiRefNetSettings(**tiny["birefnet"]),
         flux=FluxSettings(variant=flux_variant, **tiny["flux"]),
         qwen2vl=layout,
-        qwen_image_edit=QwenImageEditSettings(**edit),
+        qwen_image_edit=_edit_recipe(edit, edit_recipe, edit_steps),
         layout_prompt_tokens=32, layout_answer_tokens=layout.max_new_tokens,
-        edit_prompt_tokens=16)
+        edit_prompt_tokens=16, lora_rank=TINY_LORA_RANK if edit_recipe == "lightning" else None)
 
 
 # -- FLUX.1 ------------------------------------------------------------------------------
@@ -150,15 +183,25 @@ def qwen2vl_configs(scale: Scale, ids: dict[str, int], vocab: int) -> dict[str, 
 
 # -- Qwen-Image-Edit-2509 ----------------------------------------------------------------
 
+QWEN_IMAGE_TRANSFORMER = dict(patch_size=2, in_channels=64, out_channels=16, num_layers=60,
+                              attention_head_dim=128, num_attention_heads=24,
+                              joint_attention_dim=3584, axes_dims_rope=(16, 56, 56))
+
+
+def qwen_image_transformer(scale: Scale) -> dict[str, Any]:
+    """The Qwen-Image transformer's config (the edit LoRA's shapes come from it too)."""
+    from models.tiny_qwen import TINY_QWEN_IMAGE_TRANSFORMER
+
+    return QWEN_IMAGE_TRANSFORMER if scale.name == "full" else TINY_QWEN_IMAGE_TRANSFORMER
+
+
 def qwen_image_edit_configs(scale: Scale, ids: dict[str, int], vocab: int) -> dict[str, Build]:
     """transformer, text_encoder (Qwen2.5-VL-7B), vae; tiny: `models.tiny_qwen`'s shapes."""
     from diffusers import AutoencoderKLQwenImage, QwenImageTransformer2DModel
     from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
 
+    transformer = qwen_image_transformer(scale)
     if scale.name == "full":
-        transformer = dict(patch_size=2, in_channels=64, out_channels=16, num_layers=60,
-                           attention_head_dim=128, num_attention_heads=24,
-                           joint_attention_dim=3584, axes_dims_rope=(16, 56, 56))
         text = QWEN_7B_TEXT
         vision = dict(depth=32, hidden_size=1280, intermediate_size=3420, num_heads=16,
                       out_hidden_size=3584, fullatt_block_indexes=[7, 15, 23, 31],
@@ -166,14 +209,9 @@ def qwen_image_edit_configs(scale: Scale, ids: dict[str, int], vocab: int) -> di
         vae = dict(base_dim=96, z_dim=16, dim_mult=[1, 2, 4, 4], num_res_blocks=2,
                    temperal_downsample=[False, True, True])
     else:  # models.tiny_qwen's shapes
-        from models.tiny_qwen import (
-            TINY_QWEN25VL_TEXT,
-            TINY_QWEN25VL_VISION,
-            TINY_QWEN_IMAGE_TRANSFORMER,
-            TINY_QWEN_IMAGE_VAE,
-        )
+        from models.tiny_qwen import TINY_QWEN25VL_TEXT, TINY_QWEN25VL_VISION, TINY_QWEN_IMAGE_VAE
 
-        transformer, vae = TINY_QWEN_IMAGE_TRANSFORMER, TINY_QWEN_IMAGE_VAE
+        vae = TINY_QWEN_IMAGE_VAE
         text = {"vocab_size": vocab, **TINY_QWEN25VL_TEXT}
         vision = TINY_QWEN25VL_VISION
     vision = vision | dict(patch_size=14, spatial_merge_size=2, temporal_patch_size=2)

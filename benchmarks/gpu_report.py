@@ -1,9 +1,10 @@
 """The full-size benchmark's report: one JSON object, or a table.
 
-Per stage and recipe: seconds of compute per product, the ratio to the stage's compute
-floor, peak device memory, load + unload seconds per product (AdForge's amortised over
-its batch) as a share of the compute, and the total per product; per stage, the naive
-recipe's total over AdForge's (the speed-up). A recipe that ran out of memory has its
+Per stage and recipe (a product: its photo's segmentation and all its canvases): seconds
+of compute per product, the ratio to the stage's compute floor, peak device memory,
+load + unload seconds per product (AdForge's amortised over its batch) as a share of the
+compute, and the total per product; per stage, the naive recipe's total over AdForge's
+(the speed-up). A recipe that ran out of memory has its
 message instead of numbers.
 """
 
@@ -17,8 +18,8 @@ from benchmarks.gpu_stages import RecipeRun, StageRun
 
 def recipe_row(run: RecipeRun, floor_s: float) -> dict[str, Any]:
     row: dict[str, Any] = {"recipe": run.recipe, "placement": run.placement,
-                           "products": run.products, "peak_gib": run.peak_gib,
-                           "error": run.error}
+                           "products": run.products, "canvases": run.canvases,
+                           "peak_gib": run.peak_gib, "error": run.error}
     if run.error:
         return row | dict.fromkeys(("seconds_per_product", "ratio_to_floor", "load_s",
                                     "unload_s", "load_unload_s_per_product",
@@ -86,9 +87,13 @@ def _recipe_line(label: str, recipe: dict[str, Any], floor: str) -> str:
 
 def print_table(report: dict[str, Any]) -> None:
     cap = f"memory capped at {report['cap_gib']:g} GiB" if report["cap_gib"] else "no cap"
+    cfg = report["edit_true_cfg_scale"]
+    edit = f"{report['edit_steps']} steps, " + (f"true CFG {cfg:g}" if cfg > 1 else "CFG off")
     print(f"AdForge's plan vs the naive recipe: {report['scale']} scale on {report['device']}, "
-          f"{report['size']}x{report['size']}, FLUX.1-{report['flux']}, Qwen-Image-Edit "
-          f"{report['edit_steps']} steps, {cap}")
+          f"FLUX.1-{report['flux']}, Qwen-Image-Edit {report['edit_recipe']} recipe ({edit}), "
+          f"{cap}")
+    print(f"  per product: a {report['size']}x{report['size']} photo, "
+          f"{len(report['platforms'])} canvases ({', '.join(report['platforms'])})")
     print(f"  AdForge: batch of {report['batch']}, each model loaded once (stage-major) in "
           "the residency manager's placement")
     print(f"  naive: {report['naive_products']} product(s), {report['dtype']} pipelines with "

@@ -1,14 +1,21 @@
-"""The measurement: each stage run by AdForge's plan and by the naive recipe.
+"""The measurement: each stage run by AdForge's plan and by the naive recipe, over
+canvases: a batch of products, each on every chosen platform.
 
-Per stage, stage-major:
+The unit of work is the canvas, (product, platform), as in AdForge's pipeline: a product
+is segmented once, then every canvas gets a backdrop at its own aspect
+(`generate_batch` over all canvases of the batch), a layout turn on its picture and an
+edit at its size (each canvas's picture is the product photo cover-fitted to the
+canvas: the composite stands in). Per stage, stage-major:
 1. the model's random weights are made in host memory (`benchmarks.gpu_backends`), not
    timed: they stand in for a checkpoint already in the page cache;
 2. AdForge's plan: the backend registered with a `ModelManager` (the residency manager
    every worker uses) with the 24 GiB profile's placements and the model's declared
-   footprint (`models.profiles`), so the manager chooses the placement; one load, the
-   whole batch through the backend's own batch or per-product calls, one release;
+   footprint (`models.profiles`, with the LoRA's bytes under the Lightning recipe), so
+   the manager chooses the placement; one load, every canvas of the batch through the
+   backend's own batch or per-canvas calls, one release;
 3. the naive recipe: the same backend, bf16 pipelines with `enable_model_cpu_offload`
-   (BiRefNet and Qwen2-VL loaded whole), loaded and unloaded around every product;
+   (BiRefNet and Qwen2-VL loaded whole), loaded and unloaded around every product (its
+   canvases in between);
 4. each recipe's peak device memory (`torch.cuda.max_memory_allocated`, reset first) and
    its seconds, the device synchronised around every timed call. Out of memory ends a
    recipe's stage with a message, not the run.
@@ -36,18 +43,26 @@ PROSE = ("Place the headline in the calm area above the product, the sub-headlin
 
 
 @dataclass
+class Canvas:
+    platform: str
+    request: Any  # the background stage's BackgroundRequest, at the canvas's size
+    picture: np.ndarray  # (H, W, 3) uint8: what the layout and text stages see
+
+
+@dataclass
 class Product:
-    photo: np.ndarray  # (size, size, 3) uint8: the photo, and the composite later stages see
-    request: Any  # the background stage's BackgroundRequest
+    photo: np.ndarray  # (size, size, 3) uint8: what the segment stage sees
+    canvases: list[Canvas]
     seed: int
 
 
 @dataclass
 class RecipeRun:
-    """One recipe over one stage: totals over its products."""
+    """One recipe over one stage: totals over its products (and their canvases)."""
 
     recipe: str  # "adforge" | "naive"
     products: int
+    canvases: int
     placement: str | None = None
     compute_s: float = 0.0
     load_s: float = 0.0
@@ -93,8 +108,12 @@ def peak_gib(scale: Scale) -> float | None:
 
 # -- inputs ------------------------------------------------------------------------------
 
-def make_products(scale: Scale, count: int) -> list[Product]:
+def make_products(scale: Scale, count: int,
+                  platforms: dict[str, tuple[int, int]]) -> list[Product]:
+    """`count` sample products, each with a canvas per platform (width, height): one
+    prompt and seed per product, as the background stage asks for a campaign's set."""
     from adforge.brandkit import StylePreset
+    from adforge.imaging.renditions import fit_background
     from adforge.samples import SAMPLE_KINDS, render_sample
     from models.contracts import BackgroundRequest
 
@@ -104,10 +123,16 @@ def make_products(scale: Scale, count: int) -> list[Product]:
     for seed in range(count):
         photo, _ = render_sample(SAMPLE_KINDS[seed % len(SAMPLE_KINDS)], size=scale.size,
                                  seed=seed)
-        request = BackgroundRequest(width=scale.size, height=scale.size, seed=seed,
-                                    style=style, prompt=style.prompt)
-        products.append(Product(photo, request, seed))
+        canvases = [Canvas(platform, BackgroundRequest(width=width, height=height, seed=seed,
+                                                       style=style, prompt=style.prompt),
+                           fit_background(photo, width, height))
+                    for platform, (width, height) in platforms.items()]
+        products.append(Product(photo, canvases, seed))
     return products
+
+
+def canvases_of(products: list[Product]) -> list[Canvas]:
+    return [canvas for product in products for canvas in product.canvases]
 
 
 def text_of_tokens(tokenizer: Any, count: int) -> str:
@@ -125,14 +150,16 @@ def segment_work(backend: Any, products: list[Product], scale: Scale) -> None:
 
 
 def background_work(backend: Any, products: list[Product], scale: Scale) -> None:
-    backend.generate_batch([product.request for product in products])
+    """Every canvas's backdrop at its own aspect; canvases generated at one size share
+    a forward pass (`batch_size`)."""
+    backend.generate_batch([canvas.request for canvas in canvases_of(products)])
 
 
 def layout_work(backend: Any, products: list[Product], scale: Scale) -> None:
     tokenizer = backend.weights.extras["processor"].tokenizer
     question = text_of_tokens(tokenizer, scale.layout_prompt_tokens)
-    for product in products:
-        backend.ask(product.photo, [{"role": "user", "content": [
+    for canvas in canvases_of(products):
+        backend.ask(canvas.picture, [{"role": "user", "content": [
             {"type": "image"}, {"type": "text", "text": question}]}])
 
 
@@ -140,7 +167,8 @@ def text_work(backend: Any, products: list[Product], scale: Scale) -> None:
     tokenizer = backend.weights.extras["processor"].tokenizer
     instruction = text_of_tokens(tokenizer, scale.edit_prompt_tokens)
     for product in products:
-        backend.edit(product.photo, instruction, product.seed)
+        for canvas in product.canvases:
+            backend.edit(canvas.picture, instruction, product.seed)
 
 
 @dataclass(frozen=True)
@@ -162,10 +190,13 @@ STAGES = (
 
 # -- the two recipes ---------------------------------------------------------------------
 
-def declared_footprint(key: str) -> Footprint:
-    from models.profiles import MODELS
+def declared_footprint(key: str, lora: bool = False) -> Footprint:
+    """The published model's footprint (`models.profiles`); the edit model's with the
+    Lightning LoRA's bytes when `lora`."""
+    from models.profiles import LIGHTNING_LORA_BYTES, MODELS, with_adapter
 
-    return next(entry.footprint for entry in MODELS if entry.key == key)
+    footprint = next(entry.footprint for entry in MODELS if entry.key == key)
+    return with_adapter(footprint, LIGHTNING_LORA_BYTES) if lora else footprint
 
 
 def out_of_memory(error: Exception) -> str:
@@ -183,10 +214,10 @@ def run_adforge(spec: StageSpec, weights: StageWeights, scale: Scale,
     manager = ModelManager(budget_bytes, placements=placements,
                            probe=torch.cuda.memory_allocated if scale.on_gpu else None)
     manager.register(spec.key, lambda placement: backend.load(placement) or backend,
-                     declared_footprint(spec.key), unloader=lambda _model: backend.unload(),
-                     placements=placements)
+                     declared_footprint(spec.key, "lora" in weights.extras),
+                     unloader=lambda _model: backend.unload(), placements=placements)
     backend.residency = (manager, spec.key)  # as models.runtime.manage registers it
-    run = RecipeRun("adforge", len(products))
+    run = RecipeRun("adforge", len(products), len(canvases_of(products)))
     reset_peak(scale)
     try:
         run.load_s = timed(scale, manager.get, spec.key)
@@ -202,9 +233,10 @@ def run_adforge(spec: StageSpec, weights: StageWeights, scale: Scale,
 
 def run_naive(spec: StageSpec, weights: StageWeights, scale: Scale,
               products: list[Product]) -> RecipeRun:
-    """Load, one product, unload: for every product."""
+    """Load, one product (all its canvases), unload: for every product."""
     backend = BACKENDS[spec.key](weights, scale)
-    run = RecipeRun("naive", len(products), placement=spec.naive_placement)
+    run = RecipeRun("naive", len(products), len(canvases_of(products)),
+                    placement=spec.naive_placement)
     reset_peak(scale)
     try:
         for product in products:
@@ -248,9 +280,10 @@ def measure_stage(spec: StageSpec, scale: Scale, products: list[Product], batch:
 
 
 def measure(scale: Scale, stages: tuple[str, ...], batch: int, naive_products: int,
-            budget_bytes: int, placements: tuple[str, ...]) -> list[StageRun]:
-    """Every chosen stage, in pipeline order."""
-    products = make_products(scale, max(batch, naive_products))
+            budget_bytes: int, placements: tuple[str, ...],
+            platforms: dict[str, tuple[int, int]]) -> list[StageRun]:
+    """Every chosen stage, in pipeline order, over the products' canvases."""
+    products = make_products(scale, max(batch, naive_products), platforms)
     return [measure_stage(spec, scale, products, batch, naive_products, budget_bytes,
                           placements)
             for spec in STAGES if spec.stage in stages]

@@ -43,12 +43,11 @@ from adforge.settings import Settings  # noqa: E402
 from adforge.stages import publish  # noqa: E402
 from adforge.stages.job import ProductJob  # noqa: E402
 from flows.brand_content import (  # noqa: E402
-    STAGES,  # noqa: E402
     brand_content,
     open_run,
     products_per_task,
 )
-from tasks import stages  # noqa: E402
+from flows.stage_runs import ALL_STAGES  # noqa: E402
 
 
 def write_brief_of(n: int, folder: Path) -> tuple[Path, Path]:
@@ -103,14 +102,12 @@ def time_loop(brief: Path, brand: Path, workers: int) -> tuple[float, dict[str, 
     kit = load_brand_kit(brand, cache_dir=settings.home / "cache" / "inputs", s3=settings.s3)
     parsed, _ = load_brief_lenient(brief, brand_styles=kit.style_names(), s3=settings.s3)
     cfg = open_run(settings, kit, parsed, str(brief))
-    jobs = [ProductJob(row=row) for row in parsed.rows]
-    steps = [*STAGES, ("renditions", stages.renditions_batch), ("publish", stages.publish_batch)]
-    for name, stage in steps:
-        extra = (settings.platforms,) if name == "renditions" else ()
+    jobs = [ProductJob.for_platforms(row, settings.platforms) for row in parsed.rows]
+    for name, stage in ALL_STAGES:
 
-        def timed(job: ProductJob, stage=stage, name=name, extra=extra):  # noqa: ANN001, ANN202
+        def timed(job: ProductJob, stage=stage, name=name):  # noqa: ANN001, ANN202
             t0 = time.perf_counter()
-            (result,) = stage.fn(cfg, [job], *extra)
+            (result,) = stage.fn(cfg, [job])
             per_stage[name].append((time.perf_counter() - t0) * 1000.0)
             return result
 

@@ -1,7 +1,8 @@
 """What a campaign run shows on its flow-run page in the Prefect UI.
 
 - `campaign-summary`: one row per product: status, platforms rendered, errors.
-- `campaign-stages`: seconds per stage (from the stage manifests; cached stages count 0).
+- `campaign-stages`: seconds per stage (from the stage manifests, every canvas summed;
+  cached stages count 0).
 - `contact-sheet`: the contact sheet as an image: a presigned link when the asset store
   is S3, otherwise the file itself embedded as a `data:` URL (served by the API with the
   artifact, so the UI shows it with no file server and no network).
@@ -22,7 +23,7 @@ from adforge.publishing import upload_contact_sheet
 from adforge.stagecache import RunConfig, database, store
 from adforge.stages.job import ProductJob
 
-STAGE_FIELDS = ("cutout", "background", "composite", "layout", "text")
+CANVAS_FIELDS = ("background", "composite", "layout", "text")
 
 
 def publish_run_artifacts(cfg: RunConfig, sheet: Path | None, jobs: list[ProductJob]) -> None:
@@ -44,12 +45,14 @@ def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def stage_seconds(jobs: list[ProductJob]) -> list[dict[str, Any]]:
-    """Total seconds per stage over the finished products (renditions summed per platform)."""
+    """Total seconds per stage over the finished products (canvas stages summed over
+    every canvas)."""
     totals: dict[str, float] = defaultdict(float)
     cached: dict[str, int] = defaultdict(int)
     for job in jobs:
-        manifests = [(name, getattr(job, name)) for name in STAGE_FIELDS]
-        manifests += [("renditions", m) for m in job.renditions.values()]
+        manifests = [("segment", job.cutout)]
+        manifests += [(name, getattr(canvas, name)) for canvas in job.canvases.values()
+                      for name in CANVAS_FIELDS]
         for name, manifest in manifests:
             if manifest is None:
                 continue

@@ -12,12 +12,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from prefect import flow, get_run_logger, runtime, unmapped
-from prefect.artifacts import create_progress_artifact, update_progress_artifact
-from prefect.futures import PrefectFuture
+from prefect import flow, get_run_logger, runtime
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from adforge import progress
 from adforge.brandkit import BrandKit, default_brand_kit, load_brand_kit
 from adforge.brief import Brief, load_brief_lenient
 from adforge.db import repository as repo
@@ -29,14 +26,9 @@ from adforge.stages.job import ProductJob
 from flows import scale
 from flows.artifacts import publish_run_artifacts
 from flows.notify import notify_on_completion, notify_on_failure
-from flows.resilience import failure_kind, recover_before_run, try_upload_report
-from models.registry import backend
-from tasks import stages
-from tasks.common import over_batches
+from flows.resilience import recover_before_run, try_upload_report
+from flows.stage_runs import ALL_STAGES, run_stages
 
-STAGES = (("segment", stages.segment_batch), ("background", stages.background_batch),
-          ("composite", stages.composite_batch), ("layout", stages.layout_batch),
-          ("text", stages.text_batch))
 IN_FLIGHT = 2  # task runs at once: the stages' imaging work fills two cores
 RUNS_PER_WORKER = 2  # automatic micro-batches: task runs per stage and worker
 MAX_AUTO_BATCH = 16
@@ -76,34 +68,19 @@ def brand_content(
     # 3. Open the run (it records which earlier run of the same brief it resumes)
     cfg = open_run(settings, kit, parsed, brief)
     failed = _record_row_errors(cfg, row_errors)
-    # 4. The stages, stage-major; then every platform re-composed; then published
-    jobs = run_stages(cfg, [ProductJob(row=row) for row in parsed.rows], chosen, failed)
+    # 4. Segment each product; then every canvas (product x platform), stage by stage;
+    #    then publish
+    jobs = [ProductJob.for_platforms(row, chosen) for row in parsed.rows]
+    jobs = run_stages(cfg, jobs, ALL_STAGES, failed)
     # 5. The run's status, contact sheet, report and artifacts
-    return finish_run(cfg, jobs, chosen, failed)
+    return finish_run(cfg, jobs, failed)
 
 
-def run_stages(cfg: RunConfig, jobs: list[ProductJob], platforms: list[str],
-               failed: dict[str, str]) -> list[ProductJob]:
-    """Every stage over every product, stage-major; returns the published products.
-    A product that fails a stage is recorded in `failed` and goes no further."""
-    get_run_logger().info("run %s: %d products x %d platforms", cfg.run_id, len(jobs),
-                          len(platforms))
-    steps = [*STAGES, ("renditions", stages.renditions_batch), ("publish", stages.publish_batch)]
-    tracker = _Progress(len(steps), len(jobs))
-    for name, stage in steps:
-        model = _model_of(cfg, name)
-        extra = (unmapped(platforms),) if name == "renditions" else ()
-        with scale.gpu_slot(cfg.scale, model):  # a model-running stage: this host's slot
-            jobs = _collect(cfg, name, _submit(cfg, stage, jobs, _batch_size(cfg, model),
-                                               *extra), failed)
-        tracker.step(name, len(jobs))
-    return jobs
-
-
-def finish_run(cfg: RunConfig, jobs: list[ProductJob], platforms: list[str],
+def finish_run(cfg: RunConfig, jobs: list[ProductJob],
                failed: dict[str, str]) -> dict[str, Any]:
     """Close the run: status, contact sheet, report (uploaded beside an S3 store's
     records), the UI's artifacts; the run ends by listing what failed."""
+    platforms = list(dict.fromkeys(name for job in jobs for name in job.canvases))
     sheet = publish.write_contact_sheet(cfg, jobs, platforms) if jobs else None
     status = "completed" if not failed else ("partial" if jobs else "failed")
     repo.finish_run(database(cfg.db_url), cfg.run_id, status,
@@ -124,18 +101,6 @@ def _only(parsed: Brief, skus: list[str]) -> Brief:
     return parsed.model_copy(update={"rows": [r for r in parsed.rows if r.sku in wanted]})
 
 
-def _model_of(cfg: RunConfig, stage: str) -> Any:
-    """The backend that runs in `stage` (None for the stages that run none of their own)."""
-    name = getattr(cfg.backends, stage, None)
-    return backend(stage, name, cfg.models) if name else None
-
-
-def _batch_size(cfg: RunConfig, model: Any) -> int:
-    """Products per task: the model's batch where its backend batches (BiRefNet, FLUX),
-    else the run's `products_per_task`."""
-    return model.batch_size if model is not None and model.batches else cfg.products_per_task
-
-
 def open_run(settings: Settings, kit: BrandKit, parsed: Brief, brief: str) -> RunConfig:
     """The run's config (every setting resolved here, once) and its tracking rows."""
     run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
@@ -147,7 +112,8 @@ def open_run(settings: Settings, kit: BrandKit, parsed: Brief, brief: str) -> Ru
                     products_per_task=products_per_task(settings.scale.products_per_task,
                                                         len(parsed.rows)),
                     home=settings.home, s3=settings.s3, models=settings.run_models(),
-                    scale=settings.scale, notifications=settings.notifications)
+                    scale=settings.scale, notifications=settings.notifications,
+                    text_mode=settings.text_mode())
     db = database(cfg.db_url)
     repo.start_run(db, run_id=run_id, brief=brief, brief_sha256=parsed.sha256, brand=kit.name,
                    profile=settings.profile, flow_run_id=str(runtime.flow_run.id or ""))
@@ -176,58 +142,3 @@ def _record_row_errors(cfg: RunConfig, row_errors: list[RowError]) -> dict[str, 
         repo.record_error(db, cfg.run_id, error.item, "brief", "input", str(error),
                           field=error.column)
     return {error.item: f"brief: {error}" for error in row_errors}
-
-
-Submitted = list[tuple[list[ProductJob], PrefectFuture[Any]]]
-
-
-def _submit(cfg: RunConfig, stage: Any, jobs: list[ProductJob], size: int,
-            *extra: Any) -> Submitted:
-    """One task run per micro-batch of `size` products."""
-    batches = [jobs[start:start + size] for start in range(0, len(jobs), size)]
-    futures = stage.map(*over_batches(cfg, batches), *extra)
-    return list(zip(batches, futures, strict=True))
-
-
-def _collect(cfg: RunConfig, name: str, submitted: Submitted,
-             failed: dict[str, str]) -> list[ProductJob]:
-    """Wait for one stage over all products; record each failure and drop that product."""
-    done = []
-    for batch, future in submitted:
-        for job, outcome in zip(batch, _outcomes(future, len(batch)), strict=True):
-            if isinstance(outcome, BaseException):
-                _record_failure(cfg, job.sku, name, outcome)
-                failed[job.sku] = f"{name}: {outcome}"
-            else:
-                done.append(outcome)
-    return done
-
-
-def _outcomes(future: PrefectFuture[Any], products: int) -> list[Any]:
-    """Each product's outcome of a batch task; a failed task run is every one of its
-    products' failure."""
-    future.wait()
-    if not future.state.is_completed():
-        return [future.state.result(raise_on_failure=False)] * products
-    return future.result()
-
-
-def _record_failure(cfg: RunConfig, sku: str, stage: str, error: BaseException) -> None:
-    db = database(cfg.db_url)
-    kind, status = failure_kind(error)
-    field = getattr(error, "field", None) or None
-    repo.record_error(db, cfg.run_id, sku, stage, kind, str(error), field=field)
-    repo.set_product_status(db, cfg.run_id, sku, status)
-
-
-class _Progress:
-    """Progress as a Prefect artifact and as local events for the CLI."""
-
-    def __init__(self, steps: int, products: int) -> None:
-        self.steps, self.done, self.products = steps, 0, products
-        self.artifact_id = create_progress_artifact(progress=0.0, key="campaign-progress")
-
-    def step(self, stage: str, alive: int) -> None:
-        self.done += 1
-        update_progress_artifact(self.artifact_id, progress=100.0 * self.done / self.steps)
-        progress.emit(stage, self.done, self.steps, f"{alive}/{self.products} products")

@@ -88,6 +88,13 @@ class Segmenter(Backend, Protocol):
 
 @runtime_checkable
 class BackgroundGenerator(Backend, Protocol):
+    restyles: bool  # it has `restyle(image, request, strength)`: a reference image counts
+
+    def generation_size(self, request: BackgroundRequest) -> tuple[int, int]:
+        """(width, height) the backend really makes for this request, before it is
+        fitted to exactly request.width x request.height (recorded with the backdrop)."""
+        ...
+
     def generate(self, request: BackgroundRequest) -> np.ndarray:
         """An RGB background of exactly request.width x request.height."""
         ...

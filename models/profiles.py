@@ -9,8 +9,9 @@ Python: `adforge models plan` prints this without torch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from adforge.model_settings import ModelSettings
 from adforge.profiles import planned_profiles
 from models.memory_modes import GIB, PLACEMENTS, Footprint, NoPlacementError, choose_placement
 
@@ -37,6 +38,8 @@ FLUX_SCHNELL = ModelPlanEntry(
 QWEN_VL_7B = Footprint(weights=_gb(16.6), working=2 * GIB,
                        largest_component=_gb(15.2), largest_block=_gb(16.6 / 28))
 EDIT_TEXT_ENCODER = QWEN_VL_7B
+# A step-distilled LoRA for the edit transformer (FACTS: the Lightning files, 850 MB bf16)
+LIGHTNING_LORA_BYTES = _gb(0.85)
 MODELS: tuple[ModelPlanEntry, ...] = (
     ModelPlanEntry("birefnet", "segment", "ZhengPeng7/BiRefNet",
                    Footprint(weights=_gb(0.44), working=3 * GIB)),
@@ -47,6 +50,13 @@ MODELS: tuple[ModelPlanEntry, ...] = (
                              working=4 * GIB,
                              largest_component=_gb(40.9), largest_block=_gb(40.9 / 60))),
 )
+
+
+def with_adapter(footprint: Footprint, adapter_bytes: int) -> Footprint:
+    """A footprint with a LoRA adapter on its denoiser. The adapter stays 16-bit (nf4 and
+    fp8 leave it as it is) and travels with its layers under offload: it is counted on
+    the device, whole, in every placement (an upper bound for the offloads)."""
+    return replace(footprint, working=footprint.working + adapter_bytes)
 
 
 @dataclass(frozen=True)
@@ -76,22 +86,32 @@ class PlanRow:
     host_gib: float
 
 
-def memory_plan(profile: str) -> list[PlanRow]:
-    """Each model's placement when it has the profile's whole budget (stage-major: one
-    stage's model at a time, the others evicted)."""
+def memory_plan(profile: str, models: ModelSettings | None = None) -> list[PlanRow]:
+    """Each model's placement when it has the budget to itself (stage-major: one
+    stage's model at a time, the others evicted). models: the settings as the profile
+    runs them (default: the profile's own, `ModelSettings.for_profile`): their budget,
+    placements and the edit model's LoRA."""
     if profile not in PROFILE_PLANS:
         raise ValueError(f"no memory plan for profile {profile!r}; use one of "
                          f"{', '.join(PROFILE_PLANS)}")
-    plan = PROFILE_PLANS[profile]
-    rows = []
-    for entry in MODELS:
-        try:
-            placement = choose_placement(entry.footprint, plan.budget_bytes, plan.placements)
-        except NoPlacementError:
-            placement = "does not fit"
-        device = entry.footprint.device_bytes(placement) if placement in PLACEMENTS else 0
-        host = entry.footprint.host_bytes(placement) if placement in PLACEMENTS else 0
-        rows.append(PlanRow(entry.key, entry.stage, entry.source,
-                            entry.footprint.weights / GIB, placement, device / GIB,
-                            host / GIB))
-    return rows
+    models = models or ModelSettings().for_profile(profile)
+    budget = int((models.budget_gib or 0) * GIB) or PROFILE_PLANS[profile].budget_bytes
+    return [_plan_row(entry, budget, models) for entry in MODELS]
+
+
+def _plan_row(entry: ModelPlanEntry, budget: int, models: ModelSettings) -> PlanRow:
+    footprint, source, adapter = entry.footprint, entry.source, 0
+    edit = models.qwen_image_edit
+    if entry.key == "qwen_image_edit" and edit.lora:
+        adapter = LIGHTNING_LORA_BYTES
+        footprint = with_adapter(footprint, adapter)
+        source = f"{source} + LoRA {edit.lora} ({edit.lora_weight_name or 'its one file'})"
+    try:
+        placement = choose_placement(footprint, budget, models.memory_placements)
+    except NoPlacementError:
+        placement = "does not fit"
+    fits = placement in PLACEMENTS
+    device = footprint.device_bytes(placement) if fits else 0
+    host = footprint.host_bytes(placement) if fits else 0
+    return PlanRow(entry.key, entry.stage, source, (footprint.weights + adapter) / GIB,
+                   placement, device / GIB, host / GIB)

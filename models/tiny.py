@@ -1,9 +1,10 @@
 """Tiny random checkpoints in the Hugging Face layout, built offline from configs.
 
 They exercise the neural backends' real code paths (`from_pretrained`, processors,
-pipelines) in CI and on machines without weights: `adforge models make-tiny DIR`
-writes one folder per model. Every builder is seeded, so the same call writes the same
-weights. torch and the Hugging Face libraries are imported inside the builders.
+pipelines, a LoRA through diffusers' LoRA API) in CI and on machines without weights:
+`adforge models make-tiny` writes one folder per model (under ADFORGE_HOME by
+default). Every builder is seeded, so the same call writes the same weights. torch and
+the Hugging Face libraries are imported inside the builders.
 """
 
 from __future__ import annotations
@@ -115,9 +116,19 @@ BUILDERS = {"birefnet": make_tiny_birefnet, "flux": make_tiny_flux,
             "qwen2vl": make_tiny_qwen2vl, "qwen_image_edit": make_tiny_qwen_image_edit}
 
 
-def make_tiny(root: Path, models: tuple[str, ...] = tuple(BUILDERS)) -> dict[str, Path]:
+LORA_KEY = "qwen_image_edit_lora"  # make_tiny's entry for the tiny LoRA file
+
+
+def make_tiny(root: Path, models: tuple[str, ...] = tuple(BUILDERS),
+              lora: bool = True) -> dict[str, Path]:
     """Build the named tiny checkpoints under root (one folder each, as the tiny profile
-    names them); their paths."""
+    names them), and a tiny step-distilled LoRA for the edit model (`LORA_KEY`: its
+    file, for `ADFORGE_MODELS__QWEN_IMAGE_EDIT__LORA`); their paths."""
+    from models.tiny_qwen import TINY_LORA_FOLDER, make_tiny_qwen_image_lora
+
     root = Path(root)
     folders = PROFILES["tiny"].checkpoints  # where the tiny profile loads each from
-    return {name: BUILDERS[name](root / folders[name]) for name in models}
+    made = {name: BUILDERS[name](root / folders[name]) for name in models}
+    if lora:
+        made[LORA_KEY] = make_tiny_qwen_image_lora(root / TINY_LORA_FOLDER)
+    return made

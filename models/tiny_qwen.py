@@ -156,3 +156,50 @@ def make_tiny_qwen_image_edit(directory: Path, *, seed: int = 0) -> Path:
     index["processor"] = ["transformers", "Qwen2VLProcessor"]
     index_path.write_text(json.dumps(index, indent=2))
     return Path(directory)
+
+
+# A step-distilled LoRA's shape: the attention and feed-forward linears of every block
+# (rank 64 over these is 0.85 GB for the 20 B transformer: the Lightning files' size)
+LORA_TARGETS = ("attn.to_q", "attn.to_k", "attn.to_v", "attn.to_out.0", "attn.add_q_proj",
+                "attn.add_k_proj", "attn.add_v_proj", "attn.to_add_out",
+                "img_mlp.net.0.proj", "img_mlp.net.2", "txt_mlp.net.0.proj", "txt_mlp.net.2")
+TINY_LORA_FOLDER = "tiny-qwen-image-edit-lora"
+TINY_LORA_FILE = "tiny-lightning-lora.safetensors"
+
+
+def random_lora_state_dict(transformer_config: dict, rank: int, *, seed: int = 0,
+                           dtype=None, strength: float = 0.5) -> dict:  # noqa: ANN001
+    """A LoRA for a Qwen-Image transformer of this config, random and seeded, in the key
+    format diffusers' `load_lora_weights` reads (`transformer.<linear>.lora_A.weight`,
+    rank x in; `lora_B`, out x rank) over `LORA_TARGETS` of every block. The shapes
+    come from the model built on the meta device (no memory, any size). strength: the
+    adapter's change of a layer's output relative to its base weights, about."""
+    import torch
+    from diffusers import QwenImageTransformer2DModel
+
+    with torch.device("meta"):
+        model = QwenImageTransformer2DModel(**transformer_config)
+    generator = torch.Generator().manual_seed(seed)
+    state = {}
+    for name, module in model.named_modules():
+        if not (name.startswith("transformer_blocks.") and name.endswith(LORA_TARGETS)):
+            continue
+        down = torch.randn(rank, module.in_features, generator=generator)
+        up = torch.randn(module.out_features, rank, generator=generator)
+        state[f"transformer.{name}.lora_A.weight"] = \
+            (down / module.in_features ** 0.5).to(dtype or torch.float32)
+        state[f"transformer.{name}.lora_B.weight"] = \
+            (up * strength / rank ** 0.5).to(dtype or torch.float32)
+    return state
+
+
+def make_tiny_qwen_image_lora(directory: Path, *, seed: int = 0) -> Path:
+    """A rank-4 LoRA for the tiny Qwen-Image-Edit transformer, saved as one safetensors
+    file (what `ADFORGE_MODELS__QWEN_IMAGE_EDIT__LORA` may name); its path."""
+    from safetensors.torch import save_file
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / TINY_LORA_FILE
+    save_file(random_lora_state_dict(TINY_QWEN_IMAGE_TRANSFORMER, rank=4, seed=seed), path)
+    return path

@@ -149,6 +149,9 @@ class Rendition(Base):
     height: Mapped[int] = mapped_column(Integer)
     uri: Mapped[str] = mapped_column(Text)
     asset_key: Mapped[str] = mapped_column(String(512), index=True)
+    # What made each part: {"layout": {"backend": "classic", "fallback_from": ...}, ...}.
+    # NULL for rows recorded before migration 0002.
+    backends: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, nullable=True)
 
 
 class ModelEvent(Base):

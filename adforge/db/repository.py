@@ -236,16 +236,20 @@ def record_asset(
 
 def record_rendition(
     db: Database, *, run_id: str, sku: str, platform: str, width: int, height: int,
-    uri: str, asset_key: str,
+    uri: str, asset_key: str, backends: Mapping[str, Any] | None = None,
 ) -> None:
-    """Record (or replace) the rendition of a product for one platform in a run."""
+    """Record (or replace) the rendition of a product for one platform in a run.
+
+    `backends` says what made each part of it, part -> {"backend": ..., and for a
+    fallback "fallback_from" and "reason"}; None where nobody knows."""
     values = {
         "run_id": run_id, "sku": sku, "platform": platform, "width": width,
         "height": height, "uri": uri, "asset_key": asset_key,
+        "backends": None if backends is None else _json_document(backends),
     }
     with db.session() as session:
         _upsert(session, Rendition, values, ("run_id", "sku", "platform"),
-                ("width", "height", "uri", "asset_key"))
+                ("width", "height", "uri", "asset_key", "backends"))
 
 
 def record_quality(
@@ -341,7 +345,8 @@ def _product_dicts(session: Session, run_id: str) -> tuple[list[dict], list[dict
     for r in _rows_of_run(session, Rendition, run_id):
         if r.sku in products:
             products[r.sku]["renditions"].append(
-                {"platform": r.platform, "width": r.width, "height": r.height, "uri": r.uri}
+                {"platform": r.platform, "width": r.width, "height": r.height, "uri": r.uri,
+                 "backends": r.backends}
             )
     for q in _rows_of_run(session, Quality, run_id):
         if q.sku in products:
@@ -361,7 +366,8 @@ def _model_event_counts(session: Session, run_id: str) -> dict[str, dict[str, in
 
 
 def run_summary(db: Database, run_id: str) -> dict[str, Any]:
-    """A JSON-able account of one run: products with errors, renditions, quality
+    """A JSON-able account of one run: products with errors, renditions (each with the
+    `backends` that made it, None for rows older than that record), quality
     ({subject: {metric: {"value", "passed"}}}), and model loads/unloads per model.
     Times are ISO-8601 UTC strings."""
     with db.session() as session:

@@ -1,4 +1,9 @@
-"""The contact sheet: every product x platform, labelled, on one image."""
+"""The contact sheet: every product x platform, labelled, on one image.
+
+A rendition that a fallback helped make (say Qwen2-VL's layout was refused and the
+classic one used) carries an amber tag in its thumbnail's top-right corner; every other
+cell is drawn exactly as before such marks existed.
+"""
 
 from __future__ import annotations
 
@@ -14,21 +19,31 @@ LABEL = 34
 GAP = 12
 HEADER = 44
 SHEET_BG = (245, 245, 242)
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+BADGE_FILL = (245, 166, 35)  # amber: noticeable on light and dark ads alike
+BADGE_INK = (45, 30, 0)
+BADGE_PAD = (6, 3)  # horizontal, vertical padding around the tag's words
+BADGE_SHORT = "fallback"  # the tag's words when the full mark does not fit the cell
 
 
-def _label_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    for candidate in ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",):
-        if Path(candidate).is_file():
-            return ImageFont.truetype(candidate, size)
+LabelFont = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+def _label_font(size: int, face: str = "DejaVuSans.ttf") -> LabelFont:
+    candidate = FONT_DIR / face
+    if candidate.is_file():
+        return ImageFont.truetype(str(candidate), size)
     return ImageFont.load_default(size)
 
 
 class SheetCell(NamedTuple):
-    """One ad on the sheet: its thumbnail (see `thumbnail`) and its full size."""
+    """One ad on the sheet: its thumbnail (see `thumbnail`), its full size, and the
+    short mark of a fallback that helped make it (see `adforge.report.fallback_mark`)."""
 
     thumb: np.ndarray
     width: int
     height: int
+    fallback: str | None = None
 
 
 def thumbnail(image: np.ndarray, size: int = CELL) -> np.ndarray:
@@ -56,14 +71,36 @@ def contact_sheet(products: list[tuple[str, dict[str, SheetCell]]],
         draw.text((GAP, top + CELL // 2 - 8), sku, fill=(20, 20, 20), font=font)
         for c, platform in enumerate(platforms):
             left = 140 + GAP + c * (CELL + GAP)
-            cell = images.get(platform)
-            if cell is None:
-                draw.rectangle((left, top, left + CELL, top + CELL), outline=(200, 60, 60))
-                draw.text((left + 8, top + CELL // 2), "failed", fill=(200, 60, 60), font=font)
-                continue
-            th, tw = cell.thumb.shape[:2]
-            sheet.paste(Image.fromarray(cell.thumb),
-                        (left + (CELL - tw) // 2, top + (CELL - th) // 2))
-            draw.text((left, top + CELL + 6), f"{cell.width}x{cell.height}",
-                      fill=(110, 110, 110), font=font)
+            _draw_cell(sheet, draw, font, images.get(platform), left, top)
     return np.asarray(sheet)
+
+
+def _draw_cell(sheet: Image.Image, draw: ImageDraw.ImageDraw, font: LabelFont,
+               cell: SheetCell | None, left: int, top: int) -> None:
+    """One cell: the centred thumbnail and its size below, or a red "failed" box."""
+    if cell is None:
+        draw.rectangle((left, top, left + CELL, top + CELL), outline=(200, 60, 60))
+        draw.text((left + 8, top + CELL // 2), "failed", fill=(200, 60, 60), font=font)
+        return
+    th, tw = cell.thumb.shape[:2]
+    x, y = left + (CELL - tw) // 2, top + (CELL - th) // 2
+    sheet.paste(Image.fromarray(cell.thumb), (x, y))
+    draw.text((left, top + CELL + 6), f"{cell.width}x{cell.height}",
+              fill=(110, 110, 110), font=font)
+    if cell.fallback:
+        _draw_badge(draw, cell.fallback, right=x + tw, top=y, room=x + tw - left)
+
+
+def _draw_badge(draw: ImageDraw.ImageDraw, words: str, *, right: int, top: int,
+                room: int) -> None:
+    """An amber tag flush with the thumbnail's top-right corner, its outer corner square
+    and its inner one rounded; `room` is how far left it may reach (the cell's edge)."""
+    font = _label_font(11, "DejaVuSans-Bold.ttf")
+    pad_x, pad_y = BADGE_PAD
+    if draw.textlength(words, font=font) + 2 * pad_x > room:
+        words = BADGE_SHORT
+    x0, y0, x1, y1 = draw.textbbox((0, 0), words, font=font)
+    box = (right - (x1 - x0) - 2 * pad_x, top, right - 1, top + (y1 - y0) + 2 * pad_y - 1)
+    draw.rounded_rectangle(box, radius=4, fill=BADGE_FILL,
+                           corners=(False, False, False, True))
+    draw.text((box[0] + pad_x - x0, top + pad_y - y0), words, fill=BADGE_INK, font=font)

@@ -1,9 +1,9 @@
-"""Renditions: one ad per platform, re-composed from the master's layers.
+"""Canvases: one ad per platform, composed at the platform's own size.
 
-Each rendition is composed at its own aspect ratio, never stretched: the background is
-regenerated (or cover-scaled and cropped) to the frame, the product is placed by the same
-placement rule inside the preset's safe area, and the copy is laid out and fitted again
-on the real pixels of that frame.
+Each canvas is composed at its own aspect ratio, never stretched: the background is made
+(or cover-scaled and cropped) to the frame, the product is placed by the placement rule
+inside the preset's safe area, and the copy is laid out and fitted on the real pixels of
+that frame; the logo goes in a free corner after the copy.
 
 Stage backends are passed in (any object with the `LayoutAnalyzer` / `TextRenderer`
 shape from `models.contracts`), so this module stays free of the backends themselves.
@@ -46,25 +46,43 @@ def compose_rendition(
     analyzer: Any,
     renderer: Any,
 ) -> Rendition:
-    """Compose one platform's ad from the product layer and a background of any size."""
-    # 1. Fit the background to the frame (cover and crop; a no-op at the right size)
-    frame = fit_background(background, spec.width, spec.height)
-    safe = spec.safe_area.to_pixels(spec.width, spec.height)
-    # 2. Place the product by the rule, inside the safe area
-    h, w = product_rgba.shape[:2]
-    box = place_product((w, h), (spec.width, spec.height), placement, bounds=safe)
-    # 3. Compose the layers: background, shadow, product
-    layers = compose_layers(product_rgba, frame, box, light_x=light_x)
+    """Compose one platform's ad from the product layer and a background of any size:
+    the whole chain of one canvas in one call (the stages run its parts one by one)."""
+    # 1. The layers: background fitted to the frame, product placed, shadow
+    layers = compose_canvas(spec, product_rgba, background, placement=placement,
+                            light_x=light_x)
     flat = layers.flatten()
-    # 4. Lay out the copy on the real pixels, away from the product
-    layout = analyzer.analyze(flat, layers.product_box, copy, brand, safe)
-    # 5. Set the type and measure the result
+    # 2. Lay out the copy on the real pixels, away from the product
+    layout = analyzer.analyze(flat, layers.product_box, copy, brand,
+                              spec.safe_area.to_pixels(spec.width, spec.height))
+    # 3. Set the type, measure the result, add the logo
     text = renderer.render(flat, layout, copy, brand)
-    quality = rendition_quality(spec, layers.product_box, layout, text.backing, text.fits)
-    # 6. The brand's logo, in a free corner of the safe area
-    image = _with_logo(text.image, brand, safe, [layers.product_box, *(f.box for f in text.fits)])
+    image, quality = finish_canvas(spec, layers.product_box, layout, text, brand)
     return Rendition(spec=spec, image=image, layers=layers, layout=layout,
                      fits=text.fits, quality=quality)
+
+
+def compose_canvas(spec: RenditionSpec, product_rgba: np.ndarray, background: np.ndarray,
+                   *, placement: Placement, light_x: float) -> Layers:
+    """A canvas's layers: the background fitted to the frame (cover and crop; a no-op at
+    the right size), the product placed by the rule inside the safe area, its shadow."""
+    frame = fit_background(background, spec.width, spec.height)
+    safe = spec.safe_area.to_pixels(spec.width, spec.height)
+    h, w = product_rgba.shape[:2]
+    box = place_product((w, h), (spec.width, spec.height), placement, bounds=safe)
+    return compose_layers(product_rgba, frame, box, light_x=light_x)
+
+
+def finish_canvas(spec: RenditionSpec, product_box: PixelBox, layout: LayoutSpec,
+                  text: Any, brand: BrandKit) -> tuple[np.ndarray, dict[str, float]]:
+    """The canvas with its copy set (`text`: a `TextResult`), measured, with the brand's
+    logo in a free corner of the safe area: the delivered image and its quality."""
+    quality = rendition_quality(spec, product_box, layout, text.backing, text.fits)
+    safe = spec.safe_area.to_pixels(spec.width, spec.height)
+    copy_boxes = [f.box for f in text.fits] or [
+        box.box.to_pixels(spec.width, spec.height) for box in layout.boxes]
+    image = _with_logo(text.image, brand, safe, [product_box, *copy_boxes])
+    return image, quality
 
 
 def _with_logo(image: np.ndarray, brand: BrandKit, safe: PixelBox,

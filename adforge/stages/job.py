@@ -15,27 +15,69 @@ from adforge.imageio import decode_png, encode_png
 from adforge.stagecache import Manifest, RunConfig, load_blob
 
 
-class ProductJob(BaseModel):
-    """One product's way through the stages: its brief row plus each stage's manifest."""
+class CanvasJob(BaseModel):
+    """One canvas, the unit of work after segmentation: a product at one platform's
+    size, with each of its stages' manifests."""
 
-    row: BriefRow
-    cutout: Manifest | None = None
+    platform: str
     background: Manifest | None = None
     composite: Manifest | None = None
     layout: Manifest | None = None
     text: Manifest | None = None
-    renditions: dict[str, Manifest] = Field(default_factory=dict)
+
+    def need(self, stage: str, sku: str = "") -> Manifest:
+        """The manifest of an earlier stage (missing: the flow ran stages out of order)."""
+        manifest = getattr(self, stage)
+        if not isinstance(manifest, Manifest):
+            raise StageError(f"{sku} {self.platform}: stage '{stage}' has not run yet")
+        return manifest
+
+
+class ProductJob(BaseModel):
+    """One product's way through the stages: its brief row, its cutout, its canvases."""
+
+    row: BriefRow
+    cutout: Manifest | None = None
+    canvases: dict[str, CanvasJob] = Field(default_factory=dict,
+                                           description="the canvases this run makes")
+    finished: dict[str, CanvasJob] = Field(
+        default_factory=dict, description="canvases an earlier run made, kept as they are "
+                                          "while this run adds others (renditions flow)")
+
+    @classmethod
+    def for_platforms(cls, row: BriefRow, platforms: list[str]) -> ProductJob:
+        """A new product with a canvas per platform: the row's own `platforms`, else
+        the run's."""
+        chosen = row.platforms or platforms
+        return cls(row=row, canvases={name: CanvasJob(platform=name) for name in chosen})
 
     @property
     def sku(self) -> str:
         return self.row.sku
 
     def need(self, stage: str) -> Manifest:
-        """The manifest of an earlier stage (missing: the flow ran stages out of order)."""
+        """The manifest of an earlier per-product stage (the cutout)."""
         manifest = getattr(self, stage)
         if not isinstance(manifest, Manifest):
             raise StageError(f"{self.sku}: stage '{stage}' has not run yet")
         return manifest
+
+    def with_canvases(self, canvases: list[CanvasJob]) -> ProductJob:
+        return self.model_copy(update={"canvases": self.canvases | {
+            canvas.platform: canvas for canvas in canvases}})
+
+    def adding(self, platforms: list[str]) -> ProductJob:
+        """This finished product, to make (again) the canvases of `platforms`; the others
+        stay as they are."""
+        every = self.finished | self.canvases
+        return self.model_copy(update={
+            "canvases": {name: CanvasJob(platform=name) for name in platforms},
+            "finished": {name: canvas for name, canvas in every.items()
+                         if name not in platforms}})
+
+    def all_canvases(self) -> dict[str, CanvasJob]:
+        """Every canvas of the product: those made earlier and those made now."""
+        return self.finished | self.canvases
 
 
 Outcome = ProductJob | Exception  # one product's result inside a batch
@@ -54,6 +96,19 @@ def each(work: Callable[..., ProductJob], cfg: RunConfig, jobs: list[ProductJob]
          *args: Any) -> list[Outcome]:
     """`work(cfg, job, *args)` for every product of a batch, each failure its own."""
     return [attempt(work, cfg, job, *args) for job in jobs]
+
+
+def each_canvas(work: Callable[..., CanvasJob], cfg: RunConfig, jobs: list[ProductJob],
+                *args: Any) -> list[Outcome]:
+    """`work(cfg, job, canvas, *args)` for every canvas of every product of a batch; a
+    product whose canvas fails fails with that canvas's error (its other canvases are
+    still made, and stored for a re-run)."""
+    outcomes: list[Outcome] = []
+    for job in jobs:
+        made = [attempt(work, cfg, job, canvas, *args) for canvas in job.canvases.values()]
+        error = first_error(*made)
+        outcomes.append(error or job.with_canvases(made))
+    return outcomes
 
 
 def batch_call(method: Callable[[list[Any]], list[Any]], items: list[Any]) -> list[Any]:

@@ -167,6 +167,11 @@ class ProceduralBackground(ClassicBackend):
     """The classic `BackgroundGenerator`: a seamless paper studio backdrop, no weights."""
 
     name = "procedural"
+    restyles = False  # no image-to-image: a reference image cannot restyle it
+
+    def generation_size(self, request: BackgroundRequest) -> tuple[int, int]:
+        """Made at the canvas's own size: nothing is cropped or scaled."""
+        return request.width, request.height
 
     def generate(self, request: BackgroundRequest) -> np.ndarray:
         """An RGB uint8 backdrop of exactly request.height x request.width."""

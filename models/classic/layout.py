@@ -77,7 +77,8 @@ class ClassicLayoutAnalyzer(ClassicBackend):
         text_boxes = [self._text_box(planned, colors, brand, (width, height))
                       for planned in boxes]
         reason = _reason(region, underlay, worst)
-        return LayoutSpec(boxes=text_boxes, underlay=underlay, shadow=False, reason=reason)
+        return LayoutSpec(boxes=text_boxes, underlay=underlay, shadow=False, reason=reason,
+                          made_by=self.name)
 
     def _text_box(self, planned: PlannedBox, colors: dict[TextRole, str], brand: BrandKit,
                   frame: tuple[int, int]) -> TextBox:

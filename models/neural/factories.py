@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
-from adforge.model_settings import ModelSettings
+from adforge.model_settings import ModelSettings, QwenImageEditSettings
 from models import runtime
 from models.memory_modes import Footprint, NoPlacementError, choose_placement
 
@@ -61,7 +62,8 @@ def flux(models: ModelSettings) -> Any:
                                guidance=chosen.guidance, true_cfg_scale=chosen.true_cfg_scale,
                                max_sequence_length=chosen.max_sequence_length,
                                template=chosen.template, batch_size=chosen.batch_size,
-                               max_side=chosen.max_side, device=models.device)
+                               megapixels=chosen.megapixels, max_side=chosen.max_side,
+                               device=models.device)
     return managed(generator, "flux", chosen.source, models, models.memory_placements)
 
 
@@ -98,19 +100,43 @@ def qwen_image_edit(models: ModelSettings, fallback: Any, lender: Any = None) ->
         min_ocr_similarity=chosen.min_ocr_similarity)
     areas = (chosen.plus_vae_area, chosen.plus_condition_area) \
         if chosen.plus_vae_area and chosen.plus_condition_area else None
-    renderer = QwenImageEditText(chosen.source, kind=chosen.kind, steps=chosen.steps,
-                                 true_cfg_scale=chosen.true_cfg_scale,
+    steps, true_cfg_scale = chosen.recipe()  # a distilled LoRA: its few steps, no CFG
+    renderer = QwenImageEditText(chosen.source, kind=chosen.kind, steps=steps,
+                                 true_cfg_scale=true_cfg_scale,
                                  negative_prompt=chosen.negative_prompt,
                                  attempts=chosen.attempts, thresholds=thresholds,
                                  fallback=fallback, work_side=chosen.work_side,
                                  plus_areas=areas, text_encoder_from=lender,
-                                 device=models.device)
+                                 lora=chosen.lora, lora_weight_name=chosen.lora_weight_name,
+                                 lora_scale=chosen.lora_scale, device=models.device)
     if lender is None:
-        return managed(renderer, "qwen_image_edit", chosen.source, models,
-                       models.memory_placements)
-    return runtime.manage(renderer, chosen.source, footprint_without_encoder(chosen.source),
+        whole = with_lora(footprint("qwen_image_edit", chosen.source), chosen)
+        return runtime.manage(renderer, chosen.source, whole,
+                              placements=models.memory_placements,
+                              budget_bytes=budget_of(models))
+    return runtime.manage(renderer, chosen.source,
+                          with_lora(footprint_without_encoder(chosen.source), chosen),
                           placements=sharing_placements(models), borrows_from=(lender,),
                           budget_bytes=budget_of(models))
+
+
+def with_lora(base: Footprint, chosen: QwenImageEditSettings) -> Footprint:
+    """The edit pipeline's footprint with its LoRA, if any (`models.profiles.with_adapter`:
+    a local file's size, else the published Lightning LoRA's)."""
+    from models.profiles import LIGHTNING_LORA_BYTES, with_adapter
+
+    if not chosen.lora:
+        return base
+    return with_adapter(base, _local_lora_bytes(chosen) or LIGHTNING_LORA_BYTES)
+
+
+def _local_lora_bytes(chosen: QwenImageEditSettings) -> int | None:
+    """The size of a LoRA on local disk: the file given, or its weight file in the folder
+    given (None: a hub id, or not there)."""
+    path = Path(chosen.lora or "")
+    if path.is_dir() and chosen.lora_weight_name:
+        path = path / chosen.lora_weight_name
+    return path.stat().st_size if path.is_file() else None
 
 
 def borrows_text_encoder(models: ModelSettings) -> bool:

@@ -2,8 +2,11 @@
 
 1. the prompt is built from the brand kit's template and the brief row
    (`build_prompt`): the row's (or style's, or brand's) prompt, the style's own words;
-2. sizes are rounded to multiples of 16 (the VAE's 8x and the 2x2 latent packing), the
-   result resized to exactly the size asked for;
+2. every canvas is generated at its own aspect (`generation_size`): at about
+   `megapixels` x 1024^2 pixels when the canvas is larger, else at its own size, sides
+   rounded to multiples of 16 (the VAE's 8x and the 2x2 latent packing), `max_side` at
+   most; the result is cover-cropped to exactly the size asked for (scaled to cover,
+   the centre kept: never stretched);
 3. every image has its own seeded CPU generator: the same seed, the same backdrop, on
    any device;
 4. FLUX.1-schnell (Apache-2.0) is the default: 4 steps, guidance 0. FLUX.1-dev is
@@ -23,9 +26,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import cv2
 import numpy as np
 
+from adforge.imaging.renditions import fit_background as cover_crop
 from adforge.model_settings import DEFAULT_BACKGROUND_TEMPLATE as DEFAULT_TEMPLATE
 from models import runtime
 from models.contracts import BackgroundRequest
@@ -33,6 +36,7 @@ from models.contracts import BackgroundRequest
 log = logging.getLogger(__name__)
 
 SIZE_MULTIPLE = 16
+NATIVE_PIXELS = 1024 * 1024  # one `megapixels` unit: FLUX's native 1024x1024
 DEV_LICENCE = ("FLUX.1-dev is released under the FLUX.1 [dev] Non-Commercial License: "
                "advertising is commercial use; use FLUX.1-schnell (Apache-2.0) or obtain "
                "a commercial licence from Black Forest Labs")
@@ -74,6 +78,17 @@ def round_size(value: int, multiple: int = SIZE_MULTIPLE) -> int:
     return max(multiple, int(round(value / multiple)) * multiple)
 
 
+def native_aspect_size(width: int, height: int, megapixels: float = 1.0,
+                       max_side: int | None = None) -> tuple[int, int]:
+    """The size FLUX generates a width x height canvas at: its aspect at about
+    `megapixels` x 1024^2 pixels when it is larger than that, else its own size; the
+    longer side at most `max_side`; both sides rounded to 16."""
+    scale = min(1.0, (megapixels * NATIVE_PIXELS / (width * height)) ** 0.5)
+    if max_side:
+        scale = min(scale, max_side / max(width, height))
+    return round_size(round(width * scale)), round_size(round(height * scale))
+
+
 def build_prompt(request: BackgroundRequest, template: str = DEFAULT_TEMPLATE) -> str:
     """The template filled from the request: `{prompt}` (the row's, the style's or the
     brand's prompt) and `{style}` (the style's own words, when they add anything)."""
@@ -93,16 +108,18 @@ class FluxBackground(runtime.PipelineBackend):
 
     name = "flux"
     OUTPUT_SETTINGS = ("source", "variant", "steps", "guidance", "true_cfg_scale",
-                       "max_sequence_length", "template", "max_side")
+                       "max_sequence_length", "template", "megapixels", "max_side")
     batches = True  # generate_batch: `batch_size` backdrops of one size per forward pass
+    restyles = True  # `restyle`: image-to-image on the same weights
 
     def __init__(self, source: str = "black-forest-labs/FLUX.1-schnell", *,
                  variant: Variant | None = None, steps: int | None = None,
                  guidance: float | None = None, true_cfg_scale: float = 1.0,
                  max_sequence_length: int | None = None, template: str = DEFAULT_TEMPLATE,
-                 batch_size: int = 1, max_side: int | None = None,
+                 batch_size: int = 1, megapixels: float = 1.0, max_side: int | None = None,
                  device: str | None = None) -> None:
-        """max_side: generate at most this side, then resize to the size asked for."""
+        """megapixels: pixels generated for a larger canvas, in 1024^2 units.
+        max_side: generate at most this side (tiny models), then cover-crop."""
         super().__init__(device)
         self.source = source
         self.variant: Variant = variant or variant_of(source)
@@ -113,6 +130,7 @@ class FluxBackground(runtime.PipelineBackend):
         self.max_sequence_length = int(max_sequence_length or defaults["max_sequence_length"])
         self.template = template
         self.batch_size = batch_size
+        self.megapixels = megapixels
         self.max_side = max_side
         self.placement: str | None = None
         self._check()
@@ -127,6 +145,8 @@ class FluxBackground(runtime.PipelineBackend):
                              "(1 turns true CFG and the negative prompt off)")
         if self.batch_size < 1:
             raise ValueError(f"batch_size {self.batch_size} must be at least 1")
+        if self.megapixels <= 0:
+            raise ValueError(f"megapixels {self.megapixels} must be positive")
         try:
             self.template.format(prompt="", style="")
         except (KeyError, IndexError) as error:
@@ -156,17 +176,21 @@ class FluxBackground(runtime.PipelineBackend):
 
     # -- BackgroundGenerator protocol -------------------------------------------------
 
+    def generation_size(self, request: BackgroundRequest) -> tuple[int, int]:
+        """(width, height) generated for the request: its canvas's aspect, about
+        `megapixels` (or its own size when smaller), sides of 16 (`native_aspect_size`)."""
+        return native_aspect_size(request.width, request.height, self.megapixels,
+                                  self.max_side)
+
     def plan(self, request: BackgroundRequest, strength: float | None = None) -> FluxCall:
         """The pipeline call for a request (no model needed)."""
         negative = request.negative_prompt.strip()
         use_cfg = self.true_cfg_scale > 1.0 and bool(negative)
-        scale = min(1.0, self.max_side / max(request.width, request.height)) \
-            if self.max_side else 1.0
+        width, height = self.generation_size(request)
         return FluxCall(
             prompt=build_prompt(request, self.template),
             negative_prompt=negative if use_cfg else None,
-            width=round_size(round(request.width * scale)),
-            height=round_size(round(request.height * scale)),
+            width=width, height=height,
             steps=self.steps, guidance=self.guidance,
             true_cfg_scale=self.true_cfg_scale if use_cfg else 1.0,
             seed=request.seed, strength=strength)
@@ -175,8 +199,9 @@ class FluxBackground(runtime.PipelineBackend):
         return self.generate_batch([request])[0]
 
     def generate_batch(self, requests: Sequence[BackgroundRequest]) -> list[np.ndarray]:
-        """One backdrop per request; requests of one size share a forward pass
-        (`batch_size` at a time), each with its own seeded generator."""
+        """One backdrop per request, cover-cropped to its exact size; requests generated
+        at one size share a forward pass (`batch_size` at a time), each with its own
+        seeded generator."""
         calls = [self.plan(request) for request in requests]
         results: list[np.ndarray | None] = [None] * len(calls)
         for group in _same_shape_groups(calls, self.batch_size):
@@ -184,19 +209,20 @@ class FluxBackground(runtime.PipelineBackend):
                 images = self._run(self._pipeline, [calls[i] for i in group])
             for index, image in zip(group, images, strict=True):
                 results[index] = image
-        return [_exact_size(image, request)
+        return [_fitted(image, request)
                 for image, request in zip(results, requests, strict=True)]
 
     def restyle(self, image: np.ndarray, request: BackgroundRequest,
                 strength: float = 0.6) -> np.ndarray:
-        """A new look for an existing RGB backdrop: strength 0 keeps it, 1 replaces it."""
+        """A new look for an RGB image (a backdrop, a reference of any aspect, cover-
+        cropped to the generation size first): strength 0 keeps it, 1 replaces it."""
         if not 0.0 < strength <= 1.0:
             raise ValueError(f"strength {strength} must be in (0, 1]")
         call = self.plan(request, strength=strength)
-        source = cv2.resize(image, (call.width, call.height), interpolation=cv2.INTER_AREA)
+        source = cover_crop(image, call.width, call.height)
         with runtime.resident(self):
             restyled = self._run(self._image_to_image(), [call], image=source)[0]
-        return _exact_size(restyled, request)
+        return _fitted(restyled, request)
 
     # -- helpers ----------------------------------------------------------------------
 
@@ -224,10 +250,8 @@ def _same_shape_groups(calls: list[FluxCall], size: int) -> list[list[int]]:
             for start in range(0, len(indices), size)]
 
 
-def _exact_size(image: np.ndarray | None, request: BackgroundRequest) -> np.ndarray:
+def _fitted(image: np.ndarray | None, request: BackgroundRequest) -> np.ndarray:
+    """The generated image at exactly the request's size: scaled to cover it, the centre
+    kept (the rounding to 16 and any `max_side` cap are cropped, never stretched)."""
     assert image is not None
-    if image.shape[:2] == (request.height, request.width):
-        return image
-    shrinking = image.shape[0] > request.height
-    return cv2.resize(image, (request.width, request.height),
-                      interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
+    return cover_crop(image, request.width, request.height)

@@ -171,7 +171,7 @@ class Qwen2VLLayoutAnalyzer(runtime.NeuralBackend):
                                  {"type": "text", "text": retry_prompt(error.problems)}]}]
                 continue
             attempts.append(self._attempt(answer, [], started))
-            return spec, attempts
+            return spec.model_copy(update={"made_by": self.name, "fallback": ""}), attempts
         spec = self._fall_back(image, product_box, copy, brand, safe_area, attempts)
         return spec, attempts
 
@@ -221,7 +221,8 @@ class Qwen2VLLayoutAnalyzer(runtime.NeuralBackend):
         attempts.append(LayoutAttempt(backend=fallback.name, answer="", problems=(),
                                       seconds=time.perf_counter() - started))
         reason = f"{note}. {spec.reason}"
-        return spec.model_copy(update={"reason": reason[:400]})
+        return spec.model_copy(update={"reason": reason[:400], "made_by": fallback.name,
+                                       "fallback": note[:400]})
 
 
 def _classic_analyzer() -> LayoutAnalyzer:

@@ -4,7 +4,9 @@ verified, retried with new seeds, and typeset when no edit passes.
 1. the prompt is built from the LayoutSpec: the exact copy in quotes, where each piece
    goes, its colour and button fill, the brand's tone (`edit_prompt`);
 2. `QwenImageEditPipeline` for the original weights, `QwenImageEditPlusPipeline` for
-   the 2509/2511 weights; true CFG (`true_cfg_scale` 4.0, negative prompt " ");
+   the 2509/2511 weights; true CFG (`true_cfg_scale` 4.0, negative prompt " "), or a
+   step-distilled LoRA (`lora`, e.g. the 8-step Lightning one) loaded with diffusers'
+   LoRA API, run with its few steps and CFG off (the factory passes that recipe);
 3. the edit runs at the composite's size (rounded to 16), is resized back exactly and
    verified (`edit_check.verify_edit`): product fidelity inside the mask, drift outside
    the text boxes, OCR of the copy;
@@ -23,6 +25,7 @@ import time
 import types
 from dataclasses import asdict, dataclass, field, replace
 from functools import cache
+from pathlib import Path
 from typing import Any, Literal
 
 import cv2
@@ -36,6 +39,7 @@ from models.neural.edit_check import EditThresholds, OcrReader, verify_edit
 
 log = logging.getLogger(__name__)
 SHARING_PLACEMENTS = ("resident", "fp8")  # those that leave the text encoder as it is
+LORA_ADAPTER = "distilled"  # the adapter's name in the pipeline
 PipelineKind = Literal["edit", "edit-plus"]
 ROLE_WORDS = {TextRole.headline: "headline", TextRole.subline: "sub-headline",
               TextRole.cta: "button label"}
@@ -85,17 +89,31 @@ def _box_instruction(text_box: TextBox, text: str) -> str:
     return said + "."
 
 
+def _shrunk_size(width: int, height: int, side: int | None) -> tuple[int, int]:
+    """The size with its longer side at most `side` (None: as it is)."""
+    if side is None or max(width, height) <= side:
+        return width, height
+    scale = side / max(width, height)
+    return max(16, round(width * scale)), max(16, round(height * scale))
+
+
 def _shrink(image: np.ndarray, side: int | None) -> np.ndarray:
-    if side is None or max(image.shape[:2]) <= side:
+    size = _shrunk_size(image.shape[1], image.shape[0], side)
+    if size == (image.shape[1], image.shape[0]):
         return image
-    scale = side / max(image.shape[:2])
-    size = (max(16, round(image.shape[1] * scale)), max(16, round(image.shape[0] * scale)))
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
 def _multiple_of_16(value: int) -> int:
     """The edit runs at the composite's own size, rounded to the latent grid."""
     return max(16, round(value / 16) * 16)
+
+
+def edit_size(width: int, height: int, work_side: int | None = None) -> tuple[int, int]:
+    """(width, height) one edit of a width x height canvas runs at: the canvas's own
+    size (at most `work_side`), sides rounded to 16 (also what the compute floors count)."""
+    shrunk_width, shrunk_height = _shrunk_size(width, height, work_side)
+    return _multiple_of_16(shrunk_width), _multiple_of_16(shrunk_height)
 
 
 def _area(cx: float, cy: float) -> str:
@@ -110,7 +128,8 @@ class QwenImageEditText(runtime.PipelineBackend):
     name = "qwen-image-edit"
     needs_product_mask = True  # `render(..., product_mask=)`: the edit check's fidelity region
     OUTPUT_SETTINGS = ("source", "kind", "steps", "true_cfg_scale", "negative_prompt",
-                       "attempts", "seed", "thresholds", "work_side", "plus_areas")
+                       "attempts", "seed", "thresholds", "work_side", "plus_areas", "lora",
+                       "lora_weight_name", "lora_scale")
 
     def __init__(self, source: str = "Qwen/Qwen-Image-Edit-2509", *,
                  kind: PipelineKind | None = None, steps: int = 40,
@@ -118,8 +137,13 @@ class QwenImageEditText(runtime.PipelineBackend):
                  seed: int = 0, thresholds: EditThresholds | None = None,
                  fallback: TextRenderer | None = None, ocr: OcrReader | None = None,
                  work_side: int | None = None, plus_areas: tuple[int, int] | None = None,
-                 text_encoder_from: Any = None, device: str | None = None) -> None:
+                 text_encoder_from: Any = None, lora: str | None = None,
+                 lora_weight_name: str | None = None, lora_scale: float = 1.0,
+                 device: str | None = None) -> None:
         """work_side: edit at most this side, then resize back (tiny models).
+        lora: a LoRA for the transformer (hub id, folder or .safetensors file; its file
+        `lora_weight_name` inside a repo or folder), loaded right after the pipeline at
+        `lora_scale`; the steps and CFG given are the LoRA's recipe (8 steps, 1.0).
         text_encoder_from: a backend whose loaded `vl_model` is this pipeline's text
         encoder (the layout analyzer `from_edit_pipeline`): borrowed, not loaded again.
         plus_areas: (VAE, condition) image areas of the Plus pipeline, passed with every
@@ -142,6 +166,9 @@ class QwenImageEditText(runtime.PipelineBackend):
         self.work_side = work_side
         self.plus_areas = plus_areas
         self.text_encoder_from = text_encoder_from
+        self.lora = lora
+        self.lora_weight_name = lora_weight_name
+        self.lora_scale = lora_scale
 
     # -- residency --------------------------------------------------------------------
     # (`loaded` and `unload`: `runtime.PipelineBackend`)
@@ -169,9 +196,30 @@ class QwenImageEditText(runtime.PipelineBackend):
                 extra = {"text_encoder": self._borrowed_text_encoder(placement)}
             pipeline = self.pipeline_class().from_pretrained(self.source, processor=processor,
                                                              dtype=dtype, **extra)
+        if self.lora:
+            self._load_lora(pipeline)
         pipeline.set_progress_bar_config(disable=True)
         self._pipeline = apply_placement(pipeline, placement, device, dtype)
         return time.perf_counter() - started
+
+    def _load_lora(self, pipeline: Any) -> None:
+        """The LoRA into the pipeline's transformer, as adapter `LORA_ADAPTER` at
+        `lora_scale` (before the placement: an nf4 transformer takes it on its 4-bit
+        layers, offload hooks and fp8 storage then cover it too)."""
+        location, weight_name = self.lora, self.lora_weight_name
+        if Path(location).is_file():  # a file given directly: its folder and name
+            location, weight_name = str(Path(location).parent), Path(location).name
+        with runtime.weights_load("Qwen-Image-Edit LoRA", self.lora,
+                                  "ADFORGE_MODELS__QWEN_IMAGE_EDIT__LORA"):
+            try:
+                pipeline.load_lora_weights(location, weight_name=weight_name,
+                                           adapter_name=LORA_ADAPTER)
+            except ValueError as error:
+                if "PEFT" not in str(error):
+                    raise
+                raise RuntimeError("loading a LoRA needs peft: pip install peft (part of "
+                                   "the `ml` extra)") from error
+        pipeline.set_adapters([LORA_ADAPTER], adapter_weights=[self.lora_scale])
 
     def _borrowed_text_encoder(self, placement: str) -> Any:
         """The lender's loaded encoder (loaded first by the residency manager; loaded
@@ -216,17 +264,24 @@ class QwenImageEditText(runtime.PipelineBackend):
 
         height, width = image.shape[:2]
         source = _shrink(image, self.work_side)
+        edit_width, edit_height = edit_size(width, height, self.work_side)
         with runtime.resident(self):
             edited = runtime.run_pipeline(
                 self._pipeline, seed, image=Image.fromarray(source), prompt=prompt,
-                negative_prompt=self.negative_prompt, true_cfg_scale=self.true_cfg_scale,
-                num_inference_steps=self.steps, height=_multiple_of_16(source.shape[0]),
-                width=_multiple_of_16(source.shape[1]), **self._area_options())[0]
+                num_inference_steps=self.steps, height=edit_height, width=edit_width,
+                **self._guidance_options(), **self._area_options())[0]
         if edited.shape[:2] != (height, width):
             shrinking = edited.shape[0] > height
             edited = cv2.resize(edited, (width, height), interpolation=cv2.INTER_AREA
                                 if shrinking else cv2.INTER_CUBIC)
         return edited
+
+    def _guidance_options(self) -> dict[str, Any]:
+        """True CFG with the negative prompt, or neither (a distilled LoRA's recipe:
+        diffusers would only warn about a negative prompt it does not use)."""
+        if self.true_cfg_scale <= 1.0:
+            return {"true_cfg_scale": 1.0}
+        return {"negative_prompt": self.negative_prompt, "true_cfg_scale": self.true_cfg_scale}
 
     def _area_options(self) -> dict[str, int]:
         """The Plus pipeline's working areas for this edit (none: diffusers' own)."""

@@ -11,7 +11,6 @@ from PIL import Image
 
 from adforge.brief import BriefRow, default_seed, load_brief, write_brief
 from adforge.errors import BriefError
-from adforge.specs import PRESETS
 
 
 @pytest.fixture
@@ -27,10 +26,12 @@ def _good_rows() -> list[dict[str, Any]]:
         {"sku": "MUG-001", "name": "Stoneware mug", "image": "photos/mug.png",
          "headline": "Morning, made slower", "subline": "Hand-thrown stoneware",
          "cta": "Shop now", "language": "en", "style": "ocean",
-         "platforms": "instagram_post, 1600x900", "seed": 42},
+         "platforms": "instagram_post, 1600x900", "seed": 42,
+         "reference": "photos/tea.png", "reference_strength": 0.3, "text_mode": "Typeset"},
         {"sku": "TEA-7", "name": "녹차", "image": "photos/tea.png",
          "headline": "봄의 첫 잎", "subline": "", "cta": "지금 구매", "language": "ko",
-         "style": "", "platforms": "", "seed": None},
+         "style": "", "platforms": "", "seed": None,
+         "reference": "", "reference_strength": None, "text_mode": ""},
     ]
 
 
@@ -57,8 +58,11 @@ def test_every_format_loads_the_same_rows(photo_dir: Path, extension: str) -> No
     assert mug.style == "ocean" and mug.prompt is None
     assert mug.platforms == ["instagram_post", "1600x900"]
     assert (tea.row, tea.name, tea.copy.language, tea.copy.subline) == (3, "녹차", "ko", "")
-    assert tea.style is None and tea.platforms == list(PRESETS)
+    assert tea.style is None and tea.platforms is None  # None: the run's platforms
     assert tea.seed == default_seed("TEA-7") == default_seed("TEA-7")
+    assert mug.reference == (photo_dir / "photos" / "tea.png").resolve()
+    assert (mug.reference_strength, mug.text_mode) == (0.3, "typeset")
+    assert (tea.reference, tea.reference_strength, tea.text_mode) == (None, 0.6, None)
 
 
 def test_three_bad_rows_are_reported_together(photo_dir: Path) -> None:
@@ -136,7 +140,7 @@ def test_style_is_free_without_a_brand_kit_and_images_can_be_skipped(tmp_path: P
 
 
 def test_s3_uris_are_syntax_checked_only(tmp_path: Path) -> None:
-    rows = [{**_good_rows()[0], "image": "s3://brand-assets/photos/mug.png"},
+    rows = [{**_good_rows()[0], "image": "s3://brand-assets/photos/mug.png", "reference": ""},
             {**_good_rows()[1], "image": "ftp://host/tea.png"}]
     error = _load_error(rows, tmp_path / "b.csv")
     assert _problems(error) == [(3, "image")] and "s3://bucket/key" in error.errors[0].reason
@@ -181,7 +185,7 @@ def test_brief_row_round_trips_as_json(photo_dir: Path) -> None:
 
 
 def test_s3_image_stays_a_uri_through_json(tmp_path: Path) -> None:
-    rows = [{**_good_rows()[0], "image": "s3://brand-assets/photos/mug.png"}]
+    rows = [{**_good_rows()[0], "image": "s3://brand-assets/photos/mug.png", "reference": ""}]
     row = load_brief(write_brief(rows, tmp_path / "b.parquet")).rows[0]
     assert row.image == "s3://brand-assets/photos/mug.png"
     assert BriefRow.model_validate_json(row.model_dump_json()) == row
@@ -203,3 +207,72 @@ def test_lenient_loading_keeps_valid_rows_and_returns_every_row_error(photo_dir:
     assert [row.sku for row in brief.rows] == ["OK-1", "OK-3"]
     assert [(e.row, e.column) for e in errors] == [(3, "sku"), (4, "sku"), (5, "image")]
     assert errors[2].item == "OK-2" and errors[0].item == "row-3"
+
+
+def test_a_brief_without_the_canvas_columns_takes_their_defaults(photo_dir: Path) -> None:
+    rows = [{"sku": "OK-1", "image": "photos/mug.png", "headline": "Fine"}]
+    row = load_brief(write_brief(rows, photo_dir / "b.csv")).rows[0]
+    assert (row.platforms, row.reference, row.reference_strength, row.text_mode) == (
+        None, None, 0.6, None)
+
+
+def test_a_platforms_cell_of_separators_only_means_the_runs_platforms(photo_dir: Path) -> None:
+    rows = [{**_good_rows()[0], "platforms": " , ;"}]
+    assert load_brief(write_brief(rows, photo_dir / "b.csv")).rows[0].platforms is None
+
+
+@pytest.mark.parametrize("strength", ["1", "0.05", "1.0"])
+def test_reference_strengths_above_0_up_to_1_are_kept(photo_dir: Path, strength: str) -> None:
+    rows = [{**_good_rows()[0], "reference_strength": strength}]
+    row = load_brief(write_brief(rows, photo_dir / "b.csv")).rows[0]
+    assert row.reference_strength == float(strength)
+
+
+def test_bad_reference_strength_and_text_mode_come_with_every_other_error(
+        photo_dir: Path) -> None:
+    rows = [
+        {**_good_rows()[0], "reference": "photos/gone.png", "reference_strength": "0",
+         "text_mode": "paint"},                                             # row 2
+        {**_good_rows()[1], "reference": "ftp://host/mood.png",
+         "reference_strength": "strong", "seed": "lucky"},                  # row 3
+        {**_good_rows()[1], "sku": "TEA-8", "reference": "photos",
+         "reference_strength": "1.5"},                                      # row 4
+        {**_good_rows()[1], "sku": "TEA-9", "text_mode": "EDIT"},           # row 5: fine
+    ]
+    error = _load_error(rows, photo_dir / "brief.csv")
+    assert _problems(error) == [
+        (2, "reference"), (2, "reference_strength"), (2, "text_mode"),
+        (3, "reference"), (3, "reference_strength"), (3, "seed"),
+        (4, "reference"), (4, "reference_strength")]
+    reasons = {(e.row, e.column): e.reason for e in error.errors}
+    assert str((photo_dir / "photos" / "gone.png").resolve()) in reasons[(2, "reference")]
+    assert "was not found" in reasons[(2, "reference")]
+    assert "s3://bucket/key" in reasons[(3, "reference")]
+    assert "is a folder, not a file" in reasons[(4, "reference")]
+    for key in ((2, "reference_strength"), (3, "reference_strength"),
+                (4, "reference_strength")):
+        assert "above 0 and at most 1" in reasons[key] and "0.6" in reasons[key]
+    assert "'paint'" in reasons[(2, "text_mode")]
+    assert "edit, typeset" in reasons[(2, "text_mode")]
+    assert "row 2, column 'text_mode'" in str(error)
+
+
+def test_references_are_checked_like_images(tmp_path: Path) -> None:
+    rows = [{**_good_rows()[0], "image": "s3://brand-assets/photos/mug.png",
+             "reference": "s3://brand-assets/moods/autumn.jpg"},
+            {**_good_rows()[1], "image": "nowhere/x.png", "reference": "nowhere/mood.png"}]
+    brief = load_brief(write_brief(rows, tmp_path / "b.parquet"), check_images=False)
+    s3_row, local_row = brief.rows
+    assert s3_row.reference == "s3://brand-assets/moods/autumn.jpg"
+    assert local_row.reference == (tmp_path / "nowhere" / "mood.png").resolve()
+    assert BriefRow.model_validate_json(s3_row.model_dump_json()) == s3_row
+    assert BriefRow.model_validate_json(local_row.model_dump_json()) == local_row
+
+
+def test_canvas_columns_match_loosely(photo_dir: Path) -> None:
+    rows = [{"sku": "A", "image": "photos/mug.png", "headline": "Hi",
+             " Reference ": "photos/tea.png", "Reference Strength": "0.9",
+             "TEXT-MODE": "edit"}]
+    row = load_brief(write_brief(rows, photo_dir / "b.xlsx")).rows[0]
+    assert row.reference == (photo_dir / "photos" / "tea.png").resolve()
+    assert (row.reference_strength, row.text_mode) == (0.9, "edit")

@@ -9,13 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import OperationalError
 
 from adforge.db import Database, head_revision, is_transient, open_database
 from adforge.db import repository as repo
+from adforge.db.database import alembic_config, create_tracking_engine
 from adforge.db.models import Asset, Base, ErrorRecord, Product, Quality, Rendition
 from adforge.errors import AdForgeError, TransientError
 
@@ -166,6 +168,65 @@ def test_unknown_run_and_bad_status_are_refused(db: Database) -> None:
         repo.finish_run(db, "nope", "done", 0, 0)  # type: ignore[arg-type]
 
 
+BACKENDS = {
+    "segment": {"backend": "birefnet"},
+    "background": {"backend": "flux", "width": 1200, "height": 600, "generated": (1440, 720)},
+    "layout": {"backend": "classic", "fallback_from": "qwen2-vl",
+               "reason": "answer overlapped the product"},
+    "text": {"backend": "edit", "attempts": 2},
+}
+AS_JSON = BACKENDS | {"background": BACKENDS["background"] | {"generated": [1440, 720]}}
+
+
+def rendition(db: Database, sku: str, backends: dict | None = None) -> None:
+    repo.record_rendition(db, run_id="run-1", sku=sku, platform="blog_header", width=1200,
+                          height=600, uri=f"file:///{sku}.png", asset_key=f"r/{sku}.png",
+                          backends=backends)
+
+
+def renditions_of(db: Database) -> dict[str, list[dict]]:
+    return {p["sku"]: p["renditions"] for p in repo.run_summary(db, "run-1")["products"]}
+
+
+def test_rendition_backends_round_trip_and_are_replaced(db: Database) -> None:
+    start(db)
+    repo.upsert_product(db, run_id="run-1", sku="A1", name="Mug", source_uri="a.jpg")
+    rendition(db, "A1", {"layout": {"backend": "qwen2-vl"}})
+    rendition(db, "A1", BACKENDS)
+    assert count(db, Rendition) == 1
+    assert renditions_of(db)["A1"][0]["backends"] == AS_JSON
+
+
+def test_migration_upgrades_a_database_of_the_previous_release(url: str) -> None:
+    engine = create_tracking_engine(url)
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0001")
+        connection.execute(text(
+            "INSERT INTO runs (id, brief, brief_sha256, brand, profile, status, started_at,"
+            " n_products, n_failed) VALUES ('run-1', 'b.csv', 's', 'acme', 'classic',"
+            " 'completed', '2025-01-01 00:00:00+00:00', 1, 0)"))
+        connection.execute(text(
+            "INSERT INTO products (run_id, sku, name, source_uri, status)"
+            " VALUES ('run-1', 'OLD', 'Mug', 'a.jpg', 'done')"))
+        connection.execute(text(
+            "INSERT INTO renditions (run_id, sku, platform, width, height, uri, asset_key)"
+            " VALUES ('run-1', 'OLD', 'blog_header', 1200, 600, 'file:///OLD.png', 'k')"))
+    engine.dispose()
+    with open_database(url) as db:
+        assert db.current_revision() == head_revision() != "0001"
+        assert renditions_of(db)["OLD"] == [{"platform": "blog_header", "width": 1200,
+                                             "height": 600, "uri": "file:///OLD.png",
+                                             "backends": None}]
+        repo.upsert_product(db, run_id="run-1", sku="NEW", name="Jar", source_uri="b.jpg")
+        rendition(db, "NEW", BACKENDS)
+        assert renditions_of(db)["NEW"][0]["backends"] == AS_JSON
+        with db.engine.begin() as connection:  # and back again, keeping the rows
+            command.downgrade(alembic_config(connection), "0001")
+        assert "backends" not in {c["name"] for c in inspect(db.engine).get_columns("renditions")}
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM renditions")).scalar() == 2
+
+
 # --- runs and the report --------------------------------------------------------------
 
 
@@ -204,7 +265,7 @@ def test_run_summary_shape(db: Database) -> None:
         "errors": [{"stage": "text", "kind": "stage", "field": "headline",
                     "message": "glyph missing"}],
         "renditions": [{"platform": "blog_header", "width": 1600, "height": 900,
-                        "uri": "file:///r.png"}],
+                        "uri": "file:///r.png", "backends": None}],
         "quality": {"master": {"fidelity": {"value": 0.99, "passed": True}}},
     }]
     assert summary["errors"][0]["sku"] is None

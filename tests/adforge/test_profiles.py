@@ -33,3 +33,24 @@ def test_an_unknown_profile_is_refused_with_the_choices():
         profile_named("gpu-8gb")
     with pytest.raises(ValueError, match="use one of classic"):
         ModelSettings().for_profile("gpu-8gb")
+
+
+def test_the_tiny_profile_finds_its_checkpoints_under_the_home(tmp_path):
+    """Without `tiny_root`, where `adforge models make-tiny` writes by default; an explicit
+    root still wins; nothing there: refused with what to run."""
+    (tmp_path / "models" / "tiny").mkdir(parents=True)
+    found = ModelSettings().for_profile("tiny", home=tmp_path)
+    assert found.tiny_root == tmp_path / "models" / "tiny"
+    assert found.birefnet.source == str(tmp_path / "models" / "tiny" / "tiny-birefnet")
+    explicit = ModelSettings(tiny_root="/tiny").for_profile("tiny", home=tmp_path)
+    assert explicit.flux.source == "/tiny/tiny-flux"
+    with pytest.raises(ValueError, match="run `adforge models make-tiny`"):
+        ModelSettings().for_profile("tiny", home=tmp_path / "elsewhere")
+    assert Settings(profile="tiny", home=tmp_path).run_models().tiny_root == found.tiny_root
+
+
+def test_the_24_gib_profile_runs_text_edits_with_the_8_step_lora():
+    edit = ModelSettings().for_profile("gpu-24gb").qwen_image_edit
+    assert "2509" in edit.lora_weight_name and "8steps" in edit.lora_weight_name
+    assert edit.recipe() == (8, 1.0)
+    assert ModelSettings().for_profile("gpu-80gb").qwen_image_edit.recipe() == (40, 4.0)

@@ -1,4 +1,5 @@
-"""The full-size GPU benchmark's code path, run end to end at tiny scale on the CPU."""
+"""The full-size GPU benchmark's code path, run end to end at tiny scale on the CPU: a
+batch of products, each over the six platforms' canvases."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ pytest.importorskip("diffusers")
 from benchmarks.gpu_full_size import main  # noqa: E402
 
 STAGES = ["segment", "background", "layout", "text"]
+PLATFORMS = ["instagram_post", "instagram_portrait", "instagram_story", "blog_header",
+             "blog_thumbnail", "twitter_card"]
 
 
 @pytest.fixture()
@@ -23,7 +26,7 @@ def isolated(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def check_recipe(recipe: dict, floor_s: float, products: int) -> None:
     assert recipe["error"] is None
-    assert recipe["products"] == products
+    assert recipe["products"] == products and recipe["canvases"] == 6 * products
     assert recipe["seconds_per_product"] > 0 and recipe["load_s"] > 0
     assert recipe["ratio_to_floor"] == pytest.approx(recipe["seconds_per_product"] / floor_s)
     per_product = (recipe["load_s"] + recipe["unload_s"]) / products
@@ -35,10 +38,14 @@ def check_recipe(recipe: dict, floor_s: float, products: int) -> None:
     assert recipe["peak_gib"] is None  # not measured on the CPU
 
 
-def test_tiny_scale_runs_every_stage_by_both_recipes(isolated, capsys):
+def test_tiny_scale_runs_every_stage_over_every_canvas_by_both_recipes(isolated, capsys):
     assert main(["--scale", "tiny", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert (report["scale"], report["batch"], report["naive_products"]) == ("tiny", 2, 1)
+    assert list(report["platforms"]) == PLATFORMS
+    assert report["platforms"]["instagram_story"] == [1080, 1920]
+    # the gpu-24gb recipe: a (random) distilled LoRA, its steps, CFG off
+    assert (report["edit_recipe"], report["edit_true_cfg_scale"]) == ("lightning", 1.0)
     rows = {row["stage"]: row for row in report["stages"]}
     assert list(rows) == STAGES
     for row in rows.values():
@@ -77,15 +84,24 @@ def test_dry_run_prints_the_floors_without_loading(capsys):
     report = json.loads(capsys.readouterr().out)
     assert [row["stage"] for row in report["floors"]] == STAGES
     assert report["batch"] == 8 and report["floor_s_per_product"] > 0
-    assert main(["--dry-run", "--scale", "tiny"]) == 0
-    assert "compute floors" in capsys.readouterr().out
+    assert report["platforms"] == PLATFORMS
+    assert main(["--dry-run", "--json", "--edit-recipe", "full"]) == 0
+    full = json.loads(capsys.readouterr().out)
+    assert full["floor_s_per_product"] > 3 * report["floor_s_per_product"]
+    assert main(["--dry-run", "--scale", "tiny", "--platforms", "blog_header"]) == 0
+    out = capsys.readouterr().out
+    assert "compute floors" in out and "1 canvas each (blog_header)" in out
 
 
-def test_bad_stage_names_are_refused(capsys):
+def test_bad_stage_and_platform_names_are_refused(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["--scale", "tiny", "--stages", "segment,paint"])
     assert exit_info.value.code == 2
     assert "unknown paint" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--scale", "tiny", "--platforms", "billboard"])
+    assert exit_info.value.code == 2
+    assert "unknown platform 'billboard'" in capsys.readouterr().err
 
 
 def test_the_birefnet_stand_in_keeps_the_contract():

@@ -56,8 +56,9 @@ def test_campaign_writes_every_platform_files_and_rows(adforge_env: Path) -> Non
         for name, preset in PRESETS.items():
             with Image.open(run_dir / sku / f"{name}.png") as image:
                 assert image.size == (preset.width, preset.height)
-        for layer in ("background.png", "shadow.png", "product.png", "master.png"):
-            assert (run_dir / sku / layer).is_file()
+            layout = json.loads((run_dir / sku / f"{name}.layout.json").read_text())
+            assert layout["made_by"] == "classic"
+        assert (run_dir / sku / "cutout.png").is_file()
     assert (run_dir / "contact_sheet.png").stat().st_size > 10_000
     assert "HB-BOTTLE-01" in (run_dir / "report.html").read_text(encoding="utf-8")
     assert _count(adforge_env, "renditions") == len(KINDS) * len(PRESETS)
@@ -72,7 +73,11 @@ def test_campaign_writes_every_platform_files_and_rows(adforge_env: Path) -> Non
     assert {p["sku"] for p in summary["products"]} == {DEMO_COPY[k]["sku"] for k in KINDS}
     first = summary["products"][0]
     assert {r["platform"] for r in first["renditions"]} == set(PRESETS)
-    assert {"platform", "width", "height", "uri"} <= set(first["renditions"][0])
+    assert {"platform", "width", "height", "uri", "backends"} <= set(first["renditions"][0])
+    made_by = first["renditions"][0]["backends"]
+    assert made_by["layout"] == {"backend": "classic"} and made_by["text"] == {
+        "backend": "typeset"}
+    assert made_by["background"]["backend"] == "procedural"
 
     # A rerun of the same brief resumes: every stage is skipped, no duplicate rows.
     assets_before = _count(adforge_env, "assets")
@@ -111,11 +116,11 @@ def test_corrupt_image_fails_alone_and_is_recorded(adforge_env: Path, products_p
         assert len(list((run_dir / sku).glob("*.png"))) >= len(PRESETS)
     tasks = count_task_runs(_engine(adforge_env), result["run_id"])
     if products_per_task == 2:  # 3 products: batches of 2 and 1 (the bad one left at segment)
-        assert tasks["segment_batch"] == 2 and tasks["renditions_batch"] == 1, tasks
+        assert tasks["segment_batch"] == 2 and tasks["text_batch"] == 1, tasks
         names = {run.name for run in task_runs(_engine(adforge_env), result["run_id"])}
         assert "segment-HB-BOTTLE-01+HB-GIFTBOX-02" in names, names
     else:  # one product per task run
-        assert tasks["segment_batch"] == 3 and tasks["renditions_batch"] == 2, tasks
+        assert tasks["segment_batch"] == 3 and tasks["text_batch"] == 2, tasks
 
 
 

@@ -63,7 +63,7 @@ def test_cli_run_on_s3_and_postgres_matches_local_defaults(
     assert len(renditions) == len(KINDS) * len(PRESETS)
     client = s3_env.server.client()
     for row_sku, platform, uri in renditions:
-        assert uri.startswith(f"s3://{s3_env.bucket}/campaigns/rendition/"), uri
+        assert uri.startswith(f"s3://{s3_env.bucket}/campaigns/text/blobs/"), uri  # the ad
         key = uri.removeprefix(f"s3://{s3_env.bucket}/")
         obj = client.get_object(Bucket=s3_env.bucket, Key=key)
         assert obj["ContentType"] == "image/png" and "immutable" in obj["CacheControl"]

@@ -27,6 +27,9 @@ def test_is_a_background_generator() -> None:
     backend = ProceduralBackground()
     assert isinstance(backend, BackgroundGenerator)
     assert backend.name == "procedural"
+    assert not backend.restyles  # no image-to-image
+    assert backend.generation_size(BackgroundRequest(  # the canvas's own size
+        width=1200, height=600, style=BUILTIN_STYLES["ocean"])) == (1200, 600)
 
 
 @pytest.mark.parametrize("width,height", [

@@ -15,6 +15,7 @@ from models.neural.flux import (  # noqa: E402
     DEV_LICENCE,
     FluxBackground,
     build_prompt,
+    native_aspect_size,
     round_size,
 )
 
@@ -32,6 +33,7 @@ def flux(tiny_models) -> FluxBackground:
 def test_schnell_is_the_default_with_its_own_settings():
     generator = FluxBackground()
     assert isinstance(generator, BackgroundGenerator) and generator.name == "flux"
+    assert generator.restyles and generator.megapixels == 1.0
     assert generator.variant == "schnell"
     assert (generator.steps, generator.guidance) == (4, 0.0)
 
@@ -45,8 +47,40 @@ def test_choosing_dev_logs_its_non_commercial_licence(caplog):
 
 def test_sizes_are_rounded_to_multiples_of_16():
     assert [round_size(v) for v in (1024, 1000, 1080, 7, 1350)] == [1024, 992, 1088, 16, 1344]
-    call = FluxBackground().plan(request(width=1080, height=1350))
-    assert (call.width, call.height) == (1088, 1344)
+    call = FluxBackground().plan(request(width=640, height=480))
+    assert (call.width, call.height) == (640, 480)  # smaller than 1 MP: its own size
+
+
+def test_each_canvas_is_generated_at_its_own_aspect_at_about_one_megapixel():
+    generator = FluxBackground()
+    story = generator.generation_size(request(width=1080, height=1920))
+    assert story == (768, 1360)
+    assert abs(story[0] * story[1] / 1024 ** 2 - 1.0) < 0.01  # about 1 MP
+    assert abs(story[0] / story[1] - 1080 / 1920) < 0.01  # the story's aspect
+    assert generator.generation_size(request(width=1080, height=1080)) == (1024, 1024)
+    header = generator.generation_size(request(width=1200, height=600))
+    assert header == (1200, 608)  # under 1 MP: the canvas's own size, sides of 16
+    bigger = FluxBackground(megapixels=2.0).generation_size(request(width=1080, height=1920))
+    assert bigger == (1088, 1920)
+    assert native_aspect_size(1080, 1920, max_side=64) == (32, 64)  # tiny models
+
+
+def test_a_blog_header_is_generated_at_2_to_1_and_cover_cropped_to_its_size(tiny_models):
+    """No square in between, no stretch: generated at the header's aspect, then scaled to
+    cover exactly 1200x600 and the centre kept."""
+    capped = FluxBackground(str(tiny_models["flux"]), steps=2, max_sequence_length=32,
+                            max_side=64)
+    header = request(width=1200, height=600)
+    assert capped.generation_size(header) == (64, 32)
+    call = capped.plan(header)
+    assert (call.width, call.height) == (64, 32)
+    image = capped.generate(header)
+    assert image.shape == (600, 1200, 3) and image.dtype == np.uint8
+    generated = capped._run(capped._pipeline, [call])[0]
+    assert generated.shape == (32, 64, 3)  # 2:1, exactly the header's aspect
+    from adforge.imaging.renditions import fit_background
+
+    np.testing.assert_array_equal(image, fit_background(generated, 1200, 600))
 
 
 def test_the_prompt_comes_from_the_template_the_row_and_the_style():

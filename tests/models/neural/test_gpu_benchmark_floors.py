@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from benchmarks.gpu_full_size import flux_flops, main, transformer_pass
+from benchmarks.gpu_full_size import main
+from models.compute_floors import flux_flops, transformer_pass
 
 
 def test_dry_run_prints_every_stage_with_its_plan_and_floor(capsys):
@@ -22,8 +23,10 @@ def test_dry_run_prints_every_stage_with_its_plan_and_floor(capsys):
 def test_the_flux_floor_is_below_the_published_h100_time():
     one_call = transformer_pass(11.9e9, 64 * 64 + 512, 57, 3072) / 800e12
     assert 0.1 < one_call < 0.49  # published: one bf16 transformer call, about 0.49 s
-    assert flux_flops(1024, 28, 512, cfg=False) > 6 * flux_flops(1024, 4, 256, cfg=False)
-    assert flux_flops(1024, 4, 256, cfg=True) > 1.9 * flux_flops(1024, 4, 256, cfg=False)
+    assert flux_flops(1024, 1024, 28, 512, cfg=False) > 6 * flux_flops(1024, 1024, 4, 256,
+                                                                       cfg=False)
+    assert flux_flops(1024, 1024, 4, 256, cfg=True) > 1.9 * flux_flops(1024, 1024, 4, 256,
+                                                                       cfg=False)
 
 
 def test_full_scale_without_cuda_says_what_it_needs(capsys):

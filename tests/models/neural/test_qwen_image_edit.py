@@ -136,3 +136,47 @@ def test_a_borrowed_text_encoder_is_the_layout_models_own(tiny_models):
     assert renderer._pipeline.text_encoder is analyzer.vl_model
     with pytest.raises(ValueError, match="not 'nf4'"):  # it would quantise the encoder
         renderer.load("nf4")
+
+
+def test_a_distilled_lora_loads_through_diffusers_and_changes_the_edit(tiny_models):
+    """The tiny LoRA (`adforge models make-tiny` writes it) goes in through diffusers'
+    `load_lora_weights`, as the Lightning file would: the pipeline has the adapter, the
+    edit differs from the same seed without it, and repeats itself."""
+    from models.tiny import LORA_KEY
+
+    image, _ = composite()
+    prompt = edit_prompt(SPEC, COPY, default_brand_kit())
+    folder, lora = str(tiny_models["qwen_image_edit"]), tiny_models[LORA_KEY]
+    plain = QwenImageEditText(folder, steps=2, true_cfg_scale=1.0, plus_areas=TINY_AREAS)
+    distilled = QwenImageEditText(folder, steps=2, true_cfg_scale=1.0, plus_areas=TINY_AREAS,
+                                  lora=str(lora.parent), lora_weight_name=lora.name)
+    with_lora = distilled.edit(image, prompt, seed=5)
+    assert distilled._pipeline.get_list_adapters() == {"transformer": ["distilled"]}
+    assert plain.edit(image, prompt, seed=5).shape == with_lora.shape == image.shape
+    assert np.abs(plain.edit(image, prompt, seed=5).astype(int) - with_lora).max() > 0
+    np.testing.assert_array_equal(with_lora, distilled.edit(image, prompt, seed=5))
+    stronger = QwenImageEditText(folder, steps=2, true_cfg_scale=1.0, plus_areas=TINY_AREAS,
+                                 lora=str(lora), lora_scale=2.0)  # the file itself
+    assert np.abs(stronger.edit(image, prompt, seed=5).astype(int) - with_lora).max() > 0
+
+
+def test_the_lora_recipe_runs_without_cfg_and_is_in_the_cache_key(tiny_models):
+    """Settings with a LoRA build the distilled recipe (its steps, CFG off, no negative
+    prompt), and the LoRA is part of what the stage cache keys on."""
+    from adforge.model_settings import ModelSettings, QwenImageEditSettings
+    from models.neural.factories import qwen_image_edit
+    from models.tiny import LORA_KEY
+
+    lora = str(tiny_models[LORA_KEY])
+    chosen = QwenImageEditSettings(source="/models/Qwen-Image-Edit-2509", lora=lora,
+                                   lora_steps=8)
+    renderer = qwen_image_edit(ModelSettings(qwen_image_edit=chosen), fallback=None)
+    assert (renderer.steps, renderer.true_cfg_scale, renderer.lora) == (8, 1.0, lora)
+    assert renderer._guidance_options() == {"true_cfg_scale": 1.0}
+    full = QwenImageEditText("/models/Qwen-Image-Edit-2509")
+    lightning = QwenImageEditText("/models/Qwen-Image-Edit-2509", steps=8,
+                                  true_cfg_scale=1.0, lora="lightx2v/Qwen-Image-Lightning")
+    other = QwenImageEditText("/models/Qwen-Image-Edit-2509", steps=8, true_cfg_scale=1.0,
+                              lora="lightx2v/Qwen-Image-Lightning", lora_weight_name="x")
+    assert len({full.cache_key, lightning.cache_key, other.cache_key}) == 3
+    assert QwenImageEditSettings(lora="none").lora is None  # an environment can say off

@@ -82,7 +82,26 @@ def test_the_run_settings_carry_the_profiles_budget_placements_and_tiny_models(t
     assert tiny.flux.steps == 3  # set explicitly: the profile leaves it
     assert tiny.for_profile("tiny") == tiny
     with pytest.raises(ValueError, match="make-tiny"):
-        Settings(profile="tiny").run_models()
+        Settings(profile="tiny", home=tmp_path / "empty").run_models()
+
+
+def test_the_24_gib_profile_edits_with_the_lightning_lora_unless_told_not_to(monkeypatch):
+    """gpu-24gb: the 2509 8-step LoRA, 8 steps without CFG (it fits beside nf4 weights);
+    `lora=none` brings back the 40-step CFG recipe; gpu-80gb keeps the full recipe."""
+    from models.profiles import memory_plan
+
+    edit = Settings(profile="gpu-24gb").run_models().qwen_image_edit
+    assert edit.lora == "lightx2v/Qwen-Image-Lightning"
+    assert edit.lora_weight_name == "Qwen-Image-Edit-2509-Lightning-8steps-V1.0-bf16.safetensors"
+    assert edit.recipe() == (8, 1.0)
+    text = {row.key: row for row in memory_plan("gpu-24gb")}["qwen_image_edit"]
+    assert text.placement == "nf4" and text.device_gib <= 24 and "LoRA" in text.source
+    without = {row.key: row for row in memory_plan("gpu-24gb", ModelSettings(
+        qwen_image_edit={"lora": None}).for_profile("gpu-24gb"))}["qwen_image_edit"]
+    assert 0.7 < text.device_gib - without.device_gib < 0.9  # the LoRA's 0.85 GB
+    monkeypatch.setenv("ADFORGE_MODELS__QWEN_IMAGE_EDIT__LORA", "none")
+    assert Settings(profile="gpu-24gb").run_models().qwen_image_edit.recipe() == (40, 4.0)
+    assert Settings(profile="gpu-80gb").run_models().qwen_image_edit.lora is None
 
 
 def test_the_text_encoder_is_shared_only_where_the_layout_stage_runs_qwen2vl():

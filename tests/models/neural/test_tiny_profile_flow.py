@@ -3,6 +3,7 @@ model, each model loaded once per batch whatever its size, fallbacks recorded.""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from adforge.demo import DEMO_COPY
+from adforge.specs import PRESETS
 from tests.campaign_inputs import write_campaign
 from tests.task_runs import count_task_runs
 
@@ -45,19 +47,73 @@ def loads_by_model(env: Path, run_id: str) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("products", [2, 6])
-def test_each_model_loads_once_per_batch(tiny_env, products):
+def test_each_model_loads_once_over_every_canvas(tiny_env, products):
+    """Every product x all six platforms, stage-major over the canvases: one load per
+    model, and every published ad says which backend made each part (a fallback with
+    its reason)."""
     from flows.brand_content import brand_content
 
     brief, brand = write_tiny_campaign(tiny_env / f"in-{products}", products)
-    result = brand_content(brief=str(brief), brand=str(brand))
+    result = brand_content(brief=str(brief), brand=str(brand), platforms=list(PRESETS))
     assert result["status"] == "completed", result.get("failed")
     loads = loads_by_model(tiny_env, result["run_id"])
     assert loads == {"tiny-birefnet": 1, "tiny-flux": 1, "tiny-qwen2vl": 1,
                      "tiny-qwen-image-edit-2509": 1}
     run_dir = Path(result["out_dir"])
-    for index in range(products):
-        with Image.open(run_dir / f"TINY-{index}" / "instagram_post.png") as image:
-            assert image.size == (1080, 1080)
+    renditions = rendition_rows(tiny_env, result["run_id"])
+    assert len(renditions) == products * len(PRESETS)
+    for sku, platform, backends in renditions:
+        preset = PRESETS[platform]
+        with Image.open(run_dir / sku / f"{platform}.png") as image:
+            assert image.size == (preset.width, preset.height)
+        assert backends["segment"] == {"backend": "birefnet"}
+        assert backends["background"]["backend"] == "flux"
+        assert_made_by(backends["layout"], "qwen2-vl", "classic")
+        assert_made_by(backends["text"], "edit", "typeset")
+
+
+def assert_made_by(part: dict, model: str, fallback: str) -> None:
+    """The part was made by the model, or by the fallback with the reason recorded."""
+    if part["backend"] == model:
+        assert "fallback_from" not in part, part
+    else:
+        assert part["backend"] == fallback, part
+        assert part["fallback_from"] and len(part["reason"]) > 10, part
+
+
+def rendition_rows(env: Path, run_id: str) -> list[tuple[str, str, dict]]:
+    engine = sa.create_engine(f"sqlite:///{env / 'state' / 'adforge.db'}")
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("select sku, platform, backends from renditions "
+                                    "where run_id = :run"), {"run": run_id}).all()
+    return [(sku, platform, json.loads(backends) if isinstance(backends, str) else backends)
+            for sku, platform, backends in rows]
+
+
+def test_each_canvas_backdrop_is_generated_at_its_own_aspect(tiny_env):
+    """The blog header's backdrop was asked for at 1200x600 and generated at 2:1 (FLUX's
+    sides rounded to 16 within the tiny model's side cap), not cropped from a square."""
+    from flows.brand_content import brand_content
+
+    brief, brand = write_tiny_campaign(tiny_env / "in-aspect", 1)
+    result = brand_content(brief=str(brief), brand=str(brand),
+                           platforms=["instagram_post", "blog_header", "instagram_story"])
+    assert result["status"] == "completed", result.get("failed")
+    job = saved_job(tiny_env, result["run_id"], "TINY-0")
+    for platform, (width, height) in {"blog_header": (1200, 600), "instagram_post": (1080, 1080),
+                                      "instagram_story": (1080, 1920)}.items():
+        made = job["canvases"][platform]["background"]["meta"]
+        assert (made["width"], made["height"]) == (width, height)
+        generated_w, generated_h = made["generated"]
+        assert abs(generated_w / generated_h - width / height) < 0.15, made
+    headers = [b for _, p, b in rendition_rows(tiny_env, result["run_id"]) if p == "blog_header"]
+    assert headers[0]["background"]["width"] == 1200 and headers[0]["background"]["height"] == 600
+
+
+def saved_job(env: Path, run_id: str, sku: str) -> dict:
+    """A product's stage manifests as the run kept them in the store."""
+    saved = env / "state" / "assets" / "runs" / run_id / "jobs" / f"{sku}.json"
+    return json.loads(saved.read_text())
 
 
 @pytest.fixture()
@@ -104,8 +160,8 @@ def test_segment_and_background_run_in_micro_batches(tiny_env):
     assert "segment" not in counts and "background" not in counts, counts
     attempts = text_attempts(tiny_env, result["run_id"])
     for index in range(6):  # a tiny random edit fails verification: typesetting takes over
-        assert attempts[f"TINY-{index}"] == [("text-1-qwen-image-edit", False),
-                                             ("text-2-typeset", True)]
+        assert attempts[f"TINY-{index}"] == [("instagram_post:text-1-qwen-image-edit", False),
+                                             ("instagram_post:text-2-typeset", True)]
 
 
 def text_attempts(env: Path, run_id: str) -> dict[str, list[tuple[str, bool]]]:
@@ -114,8 +170,8 @@ def text_attempts(env: Path, run_id: str) -> dict[str, list[tuple[str, bool]]]:
     with engine.connect() as conn:
         rows = conn.execute(sa.text(
             "select sku, subject, passed from quality where run_id = :run and "
-            "subject like 'text-%' and metric = 'seconds' order by subject"),
-            {"run": run_id}).all()
+            "subject like :pattern and metric = 'seconds' order by subject"),
+            {"run": run_id, "pattern": "%:text-%"}).all()
     found: dict[str, list[tuple[str, bool]]] = {}
     for sku, subject, passed in rows:
         found.setdefault(sku, []).append((subject, bool(passed)))
@@ -125,16 +181,13 @@ def text_attempts(env: Path, run_id: str) -> dict[str, list[tuple[str, bool]]]:
 def test_the_text_edit_is_checked_inside_the_product_mask(tiny_env):
     """The text stage hands the edit check the product's matte, so fidelity is measured
     on the product itself (not on everything outside the text boxes)."""
-    import json
-
     from flows.brand_content import brand_content
 
     brief, brand = write_tiny_campaign(tiny_env / "in-mask", 1)
     result = brand_content(brief=str(brief), brand=str(brand))
     assert result["status"] == "completed", result.get("failed")
-    saved = tiny_env / "state" / "assets" / "runs" / result["run_id"] / "jobs" / "TINY-0.json"
-    job = json.loads(saved.read_text())
-    edit = job["text"]["meta"]["attempts"][0]
+    job = saved_job(tiny_env, result["run_id"], "TINY-0")
+    edit = job["canvases"]["instagram_post"]["text"]["meta"]["attempts"][0]
     assert edit["backend"] == "qwen-image-edit"
     assert not any("no product mask" in note for note in edit["notes"]), edit["notes"]
     assert "product_ssim" in edit["metrics"], edit
