@@ -38,8 +38,6 @@ class SegmentSettings(BaseModel):
 
 
 class CompositeSettings(BaseModel):
-    master_size: int = Field(default=1024, ge=256, le=4096,
-                             description="side of the square layered master, in pixels")
     harmonise: float = Field(default=0.3, ge=0.0, le=1.0,
                              description="strength of colour harmonisation toward the backdrop")
     max_delta_e: float = Field(default=3.0, gt=0.0, le=20.0,

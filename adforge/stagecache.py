@@ -83,6 +83,7 @@ class Manifest(BaseModel):
 class StageOutput:
     blobs: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # name -> (data, ext)
     meta: dict[str, Any] = field(default_factory=dict)
+    stored: dict[str, str] = field(default_factory=dict)  # name -> key of a blob stored already
 
 
 @cache
@@ -134,8 +135,8 @@ def run_cached(
         return manifest.model_copy(update={"cached": True})
     started = time.perf_counter()
     output = compute()
-    blobs = {name: _put_blob(assets, stage, data, ext)
-             for name, (data, ext) in output.blobs.items()}
+    blobs = output.stored | {name: _put_blob(assets, stage, data, ext)
+                             for name, (data, ext) in output.blobs.items()}
     duration_ms = (time.perf_counter() - started) * 1000.0
     manifest = Manifest(stage=stage, key=key, backend=backend, blobs=blobs,
                         meta=output.meta, duration_ms=duration_ms)

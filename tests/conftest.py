@@ -28,5 +28,4 @@ def adforge_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point AdForge's state (database, store, outputs) at a fresh temporary folder."""
     monkeypatch.setenv("ADFORGE_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("ADFORGE_OUT_DIR", str(tmp_path / "outputs"))
-    monkeypatch.setenv("ADFORGE_COMPOSITE__MASTER_SIZE", "512")
     return tmp_path

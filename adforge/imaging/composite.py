@@ -1,4 +1,4 @@
-"""Compositing: the layered master (background, shadow, product).
+"""Compositing: a canvas's layers (background, shadow, product).
 
     light_of(background, box)          the backdrop's light colour   (adforge.imaging.retouch)
     retouch_product(cutout, light)     harmonise within a ΔE bound   (adforge.imaging.retouch)
@@ -6,8 +6,8 @@
     compose_layers(product, bg, box)   product layer + contact and cast shadow layer
                                        (the shadows: adforge.imaging.shadow)
 
-The whole chain is importable from here. The layers stay apart so that renditions
-re-compose them at other aspect ratios; `Layers.flatten()` gives the finished picture.
+The whole chain is importable from here. The layers stay apart (the store keeps each
+canvas's background, shadow and product); `Layers.flatten()` gives the composed picture.
 Work happens on the product's region of interest, in float32, with OpenCV doing blurs
 and resizes.
 """
@@ -29,7 +29,7 @@ __all__ = ["RETOUCH_PAD", "Layers", "Retouched", "compose_layers", "light_of",
 
 @dataclass
 class Layers:
-    """The layered master. `background` is shared with the caller and never modified."""
+    """A canvas's layers. `background` is shared with the caller and never modified."""
 
     background: np.ndarray  # (H, W, 3) uint8
     shadow: np.ndarray  # (H, W) float32, 0 (none) .. 1 (black)
@@ -42,12 +42,17 @@ class Layers:
         height, width = self.background.shape[:2]
         r = self.region or PixelBox(0, 0, width, height)
         out = self.background.copy()
-        bg = out[r.y0:r.y1, r.x0:r.x1].astype(np.float32)
+        blended = out[r.y0:r.y1, r.x0:r.x1].astype(np.float32)
         product = self.product[r.y0:r.y1, r.x0:r.x1].astype(np.float32)
         alpha = product[..., 3:4] * (1.0 / 255.0)
-        lit = 1.0 - self.shadow[r.y0:r.y1, r.x0:r.x1, None]
-        blended = bg * lit * (1.0 - alpha) + product[..., :3] * alpha
-        out[r.y0:r.y1, r.x0:r.x1] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+        # background x light x (1 - alpha) + product x alpha, in place: a convex blend of
+        # 0..255 values, so it needs no clipping before rounding
+        blended *= 1.0 - self.shadow[r.y0:r.y1, r.x0:r.x1, None]
+        blended *= 1.0 - alpha
+        product[..., :3] *= alpha
+        blended += product[..., :3]
+        blended += 0.5
+        out[r.y0:r.y1, r.x0:r.x1] = blended.astype(np.uint8)
         return out
 
 

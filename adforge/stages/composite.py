@@ -10,7 +10,7 @@ import numpy as np
 from adforge.imaging.composite import light_of, retouch_product
 from adforge.imaging.renditions import compose_canvas
 from adforge.specs import rendition_spec
-from adforge.stagecache import RunConfig, StageOutput, run_cached
+from adforge.stagecache import Manifest, RunConfig, StageOutput, run_cached
 from adforge.stages.job import CanvasJob, Outcome, ProductJob, blob_image, each_canvas, layer_png
 
 
@@ -26,22 +26,19 @@ def composite_canvas(cfg: RunConfig, job: ProductJob, canvas: CanvasJob) -> Canv
     light_x = cfg.brand.style(job.row.style).light
 
     def compute() -> StageOutput:
-        # 1. The cutout and the backdrop it will stand on
-        cutout = blob_image(cfg, cutout_made, "cutout")
+        # 1. The backdrop, and the product retouched toward its light
         backdrop = blob_image(cfg, background_made, "background")
-        # 2. Retouch toward this backdrop's light, within the ΔE bound
-        retouched = retouch_product(cutout, light_of(backdrop), harmonise=settings.harmonise,
-                                    max_delta_e=settings.max_delta_e,
-                                    sharpen=settings.sharpen, contrast=settings.contrast)
-        # 3. Place it inside the safe area and compose the layers
-        layers = compose_canvas(spec, retouched.rgba, backdrop,
-                                placement=settings.placement, light_x=light_x)
+        retouched = retouch(cfg, cutout_made, light_of(backdrop))
+        product = blob_image(cfg, retouched, "product")
+        # 2. Placed inside the safe area, with its shadow: the layers
+        layers = compose_canvas(spec, product, backdrop, placement=settings.placement,
+                                light_x=light_x)
         return StageOutput(
-            blobs={"product": layer_png(retouched.rgba),
-                   "shadow": layer_png((layers.shadow * 255 + 0.5).astype(np.uint8)),
+            blobs={"shadow": layer_png((layers.shadow * 255 + 0.5).astype(np.uint8)),
                    "composite": layer_png(layers.flatten())},
-            meta={"delta_e": retouched.delta_e, "product_box": list(layers.product_box),
-                  "light_x": light_x},
+            stored={"product": retouched.blobs["product"]},
+            meta={"delta_e": retouched.meta["delta_e"], "light_x": light_x,
+                  "product_box": list(layers.product_box)},
         )
 
     manifest = run_cached(cfg, stage="composite",
@@ -50,3 +47,25 @@ def composite_canvas(cfg: RunConfig, job: ProductJob, canvas: CanvasJob) -> Canv
                                                           "spec": spec.model_dump(mode="json")},
                           backend="imaging", compute=compute)
     return canvas.model_copy(update={"composite": manifest})
+
+
+def retouch(cfg: RunConfig, cutout_made: Manifest, light: np.ndarray) -> Manifest:
+    """The cutout harmonised to a light, sharpened and toned within the ΔE bound: made
+    once per product and light (the canvases of one style mostly share their light, as
+    the retouch sees it in whole 8-bit steps)."""
+    settings = cfg.composite
+    light_8bit = [int(value) for value in np.clip(light, 0, 255).astype(np.uint8)]
+
+    def compute() -> StageOutput:
+        made = retouch_product(blob_image(cfg, cutout_made, "cutout"),
+                               np.asarray(light_8bit, np.float32),
+                               harmonise=settings.harmonise, max_delta_e=settings.max_delta_e,
+                               sharpen=settings.sharpen, contrast=settings.contrast)
+        return StageOutput(blobs={"product": layer_png(made.rgba)},
+                           meta={"delta_e": made.delta_e, "light": light_8bit})
+
+    return run_cached(cfg, stage="retouch", inputs={"cutout": cutout_made.key},
+                      params={"light": light_8bit, "harmonise": settings.harmonise,
+                              "max_delta_e": settings.max_delta_e,
+                              "sharpen": settings.sharpen, "contrast": settings.contrast},
+                      backend="imaging", compute=compute)

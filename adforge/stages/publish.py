@@ -112,7 +112,7 @@ def _record_text_attempt(cfg: RunConfig, sku: str, platform: str, number: int,
 
 
 def save_config(cfg: RunConfig) -> None:
-    """Keep the run's configuration, so its masters can be re-composed later."""
+    """Keep the run's configuration, so canvases can be added to the run later."""
     store(cfg).put_bytes(f"runs/{cfg.run_id}/config.json", cfg.model_dump_json().encode(),
                          "application/json")
 

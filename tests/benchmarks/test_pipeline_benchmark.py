@@ -17,8 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_pipeline_benchmark_prints_every_key(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "ADFORGE_"))}
-    env |= {"PYTHONPATH": str(ROOT), "PREFECT_HOME": str(tmp_path / "prefect"),
-            "ADFORGE_COMPOSITE__MASTER_SIZE": "512"}
+    env |= {"PYTHONPATH": str(ROOT), "PREFECT_HOME": str(tmp_path / "prefect")}
     done = subprocess.run([sys.executable, "benchmarks/pipeline.py", "--products", "2",
                            "--repeats", "1", "--json"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
@@ -28,5 +27,5 @@ def test_pipeline_benchmark_prints_every_key(tmp_path: Path) -> None:
                 "server_start_s", "peak_rss_mb"):
         assert result[key] > 0, key
     assert set(result["stage_ms"]) == {"segment", "background", "composite", "layout",
-                                       "text", "renditions", "publish"}
+                                       "text", "publish"}
     assert len(result["ratio_per_repeat"]) == 1

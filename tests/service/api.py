@@ -67,6 +67,13 @@ class PrefectAPI:
         response.raise_for_status()
         return response.json()
 
+    def subflow_runs(self, flow_run_id: str) -> list[dict]:
+        """The flow runs started inside that one (`run_deployment` links them to it)."""
+        response = self.http.post("/flow_runs/filter", json={"flow_runs": {
+            "parent_flow_run_id": {"any_": [flow_run_id]}}})
+        response.raise_for_status()
+        return response.json()
+
     def artifacts(self, flow_run_id: str) -> list[dict[str, Any]]:
         response = self.http.post("/artifacts/filter", json={
             "artifacts": {"flow_run_id": {"any_": [flow_run_id]}}})

@@ -9,6 +9,7 @@ in-process `prefect_harness` of tests/flows.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -85,6 +86,12 @@ class Service:
             return conn.execute(sa.text(f"select count(*) from {table} where {where}")
                                 ).scalar_one()
 
+    def tracking_run_id(self, flow_run_id: str) -> str:
+        """The id of the tracking database's run that a campaign flow run made."""
+        with self.db.connect() as conn:
+            return conn.execute(sa.text("select id from runs where flow_run_id = :id"),
+                                {"id": flow_run_id}).scalar_one()
+
 
 def _cli(args: list[str], env: dict[str, str], timeout: int = 300) -> str:
     done = subprocess.run([ADFORGE, *args], env=env, capture_output=True, text=True,
@@ -147,3 +154,25 @@ def manual_run(prefect_service: Service) -> dict:
         "profile": "classic", "language": "any"}})
     assert response.status_code == 201, response.text
     return prefect_service.api.wait(response.json()["id"])
+
+
+@pytest.fixture(scope="session")
+def tiny_run(prefect_service: Service) -> str:
+    """A finished tiny-profile campaign (one product, the Instagram post) started through
+    the manual deployment; its tracking run id. `adforge models make-tiny` writes the
+    tiny checkpoints under the workers' ADFORGE_HOME, where the tiny profile looks."""
+    missing = [name for name in ("torch", "diffusers", "transformers")
+               if importlib.util.find_spec(name) is None]
+    if missing:
+        pytest.skip(f"the tiny profile needs {', '.join(missing)}")
+    _cli(["models", "make-tiny"], prefect_service.env)
+    brief, brand = campaign_inputs.write_campaign(
+        prefect_service.root / "tiny", ("bottle",), size=256, backdrops=("plain",),
+        sku_prefix="TINY")
+    response = prefect_service.api.create_run("brand-content/manual", {"request": {
+        "brief_uri": str(brief), "brand_kit": str(brand), "platforms": ["instagram_post"],
+        "profile": "tiny"}})
+    assert response.status_code == 201, response.text
+    finished = prefect_service.api.wait(response.json()["id"], timeout_s=600)
+    assert finished["state_type"] == "COMPLETED", finished["state"]
+    return prefect_service.tracking_run_id(finished["id"])

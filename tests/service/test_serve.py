@@ -41,7 +41,7 @@ def test_serve_runs_a_campaign_without_workers(tmp_path: Path) -> None:
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                  start_new_session=True)
         api = PrefectAPI(api_url)
-        _wait_for_deployment(api, "renditions/blog", serve)  # the last one served
+        _wait_for_deployment(api, "renditions/gpu", serve)  # the last one served
         deployment = api.deployment("brand-content/manual")
         assert deployment["work_pool_name"] is None  # served, not on a pool
         run = api.create_run("brand-content/manual", {"request": {
