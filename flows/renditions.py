@@ -46,13 +46,15 @@ def renditions(
     platforms: list[str],
     run_id: str | None = None,
     brand: str | None = None,
-    db_url: str | None = None,
     store: str | None = None,
     mode: Mode = "profile",
 ) -> dict[str, Any]:
-    """Add `platforms` to run `run_id` (default: the latest run, of `brand` if given)."""
+    """Add `platforms` to run `run_id` (default: the latest run, of `brand` if given).
+
+    The tracking database is the worker's own (`ADFORGE_DB_URL` in its environment): a
+    connection string may hold a password, so it is never a parameter."""
     # 1. Find the run and the products it finished
-    settings = load_settings(db_url=db_url, store=store)
+    settings = load_settings(store=store)
     db = database(settings.database_url())
     for name in platforms:
         rendition_spec(name)  # fail early on an unknown platform, naming it
@@ -61,13 +63,13 @@ def renditions(
         raise ValueError("no finished run to re-compose; run a campaign first")
     skus = [p["sku"] for p in repo.run_summary(db, run_id)["products"] if p["status"] == "done"]
     # 2. Load what the run stored for each product: its cutout and canvases
-    cfg, jobs = publish.load_run(
-        store_for(settings.store_spec(), settings.s3, settings.home), run_id, skus)
+    cfg, jobs = publish.load_run(store_for(settings.store_spec(), settings.s3, settings.home),
+                                 run_id, skus, settings.database_url())
     cfg = for_mode(cfg, mode)
     # 3. Canvases that need models, asked for off the GPU pool: the GPU pool makes them
     if runs_models(cfg) and off_the_gpu_pool():
         return hand_to_gpu_pool({"platforms": platforms, "run_id": run_id, "brand": brand,
-                                 "db_url": db_url, "store": store, "mode": mode})
+                                 "store": store, "mode": mode})
     get_run_logger().info("run %s: %s canvases for %d products (%s)", run_id, platforms,
                           len(jobs), mode)
     # 4. The new canvases, stage by stage, then published under the same run

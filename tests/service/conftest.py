@@ -110,7 +110,6 @@ def _environment(root: Path, webhook: WebhookRecorder) -> dict[str, str]:
         "PREFECT_WORKER_PREFETCH_SECONDS": "5",
         "ADFORGE_HOME": str(root / "state"),
         "ADFORGE_OUT_DIR": str(root / "outputs"),
-        "ADFORGE_COMPOSITE__MASTER_SIZE": "512",
         "ADFORGE_SCALE__GPU_SLOT": "always",  # classic backends take the GPU slot too
         "ADFORGE_NOTIFICATIONS__SLACK_WEBHOOK_URL": webhook.url,
     }

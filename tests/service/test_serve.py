@@ -31,8 +31,7 @@ def test_serve_runs_a_campaign_without_workers(tmp_path: Path) -> None:
     state = service.ServiceState(tmp_path / "service")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "ADFORGE_"))}
     env |= {"PREFECT_HOME": str(tmp_path / "prefect-home"), "ADFORGE_HOME": str(tmp_path),
-            "ADFORGE_OUT_DIR": str(tmp_path / "outputs"),
-            "ADFORGE_COMPOSITE__MASTER_SIZE": "512"}
+            "ADFORGE_OUT_DIR": str(tmp_path / "outputs")}
     brief, brand = write_campaign(tmp_path / "in", ("mug",))
     serve = None
     try:
