@@ -20,25 +20,46 @@ A brand kit file looks like:
 Relative paths are resolved against the brand kit file's folder; an S3 kit's font, logo
 and mood image files are downloaded beside the run. A `mood_image` may also be an s3://
 URI: it then stays one, read where it is used, as a brief's s3:// photos are.
+
+The kit's folder is its root: a local font, logo or mood image must resolve inside it
+(symlinks followed) and be a regular file, checked when the kit is loaded, before any
+of them is read (`allow_outside` lifts the first rule, for trusted local kits). Keys are
+checked too: a misspelled one (`colours`, `fontz`) is refused with the key it resembles.
 """
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from adforge.brief_cells import S3_URI
 from adforge.errors import BrandKitError
 from adforge.settings import S3Settings
-from adforge.sources import is_s3_uri, join_source, local_copy, read_source
+from adforge.sources import (
+    OUTSIDE_SETTING,
+    is_s3_uri,
+    join_source,
+    local_copy,
+    local_file_problem,
+    outside_root_problem,
+    read_source,
+    resolve_local,
+)
 from adforge.specs import check_hex_color
 from adforge.text_mode import TEXT_MODES, TextMode
 
 
-class FontRef(BaseModel):
+class KitPart(BaseModel):
+    """A part of a brand kit: unknown keys are refused, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class FontRef(KitPart):
     """A font: a file (TTF/OTF/TTC with a face index) or a fontconfig family name."""
 
     path: Path | None = Field(default=None, description="font file; TTC needs `index`")
@@ -48,13 +69,13 @@ class FontRef(BaseModel):
     weight: Literal["regular", "bold"] = Field(default="regular", description="weight to look up")
 
 
-class BrandFonts(BaseModel):
+class BrandFonts(KitPart):
     headline: FontRef = Field(default_factory=lambda: FontRef(weight="bold"))
     body: FontRef = Field(default_factory=FontRef)
     cta: FontRef = Field(default_factory=lambda: FontRef(weight="bold"))
 
 
-class BrandColors(BaseModel):
+class BrandColors(KitPart):
     primary: str = Field(default="#1F2937", description="main brand colour")
     secondary: str = Field(default="#F3F4F6", description="second brand colour")
     accent: str = Field(default="#E4572E", description="call-to-action button colour")
@@ -67,7 +88,7 @@ class BrandColors(BaseModel):
         return check_hex_color(value)
 
 
-class StylePreset(BaseModel):
+class StylePreset(KitPart):
     """A procedural studio look (and the prompt a neural background uses for it)."""
 
     top: str = Field(description="backdrop colour at the top of the sweep")
@@ -102,7 +123,7 @@ BUILTIN_STYLES: dict[str, StylePreset] = {
 }
 
 
-class BrandKit(BaseModel):
+class BrandKit(KitPart):
     name: str = Field(min_length=1, description="brand name, shown in reports")
     tone: str = Field(default="", description="voice and tone, given to neural layout/text")
     fonts: BrandFonts = Field(default_factory=BrandFonts)
@@ -178,39 +199,63 @@ def default_brand_kit() -> BrandKit:
 
 
 def load_brand_kit(path: str | Path, *, cache_dir: Path | None = None,
-                   s3: S3Settings | None = None) -> BrandKit:
+                   s3: S3Settings | None = None, allow_outside: bool = False) -> BrandKit:
     """Load and validate a brand kit YAML; relative paths resolve beside the file.
 
     An s3:// kit is read from S3 with `s3` (None: `S3Settings()`); its relative font and
     logo files are downloaded into `cache_dir` (fonts need a local file; a run passes
-    `<home>/cache/inputs`), which an s3:// kit must therefore come with."""
+    `<home>/cache/inputs`), which an s3:// kit must therefore come with. A local kit's
+    files must lie inside its folder unless `allow_outside`."""
     if is_s3_uri(path):
         if cache_dir is None:
             raise ValueError(f"brand kit {path}: an s3:// kit needs cache_dir, the local "
                              "folder its font and logo files are downloaded into")
-        return _load_s3_brand_kit(str(path), cache_dir, s3)
+        return _load_s3_brand_kit(str(path), cache_dir, s3, allow_outside)
     path = Path(path)
-    if not path.is_file():
-        raise BrandKitError(f"brand kit {path} does not exist; pass the path of a YAML file",
+    problem = local_file_problem(path)
+    if problem is not None:
+        where = "does not exist" if problem == "was not found" else problem
+        raise BrandKitError(f"brand kit {path} {where}; pass the path of a YAML file",
                             item=str(path), field="path")
-    return _resolve_paths(_parse_kit(path.read_text(encoding="utf-8"), str(path)), path)
+    return _resolve_paths(_parse_kit(path.read_text(encoding="utf-8"), str(path)), path,
+                          allow_outside)
 
 
-def _load_s3_brand_kit(uri: str, cache: Path, s3: S3Settings | None) -> BrandKit:
+def _load_s3_brand_kit(uri: str, cache: Path, s3: S3Settings | None,
+                       allow_outside: bool) -> BrandKit:
     try:
         text = read_source(uri, s3).decode("utf-8")
     except FileNotFoundError as exc:
         raise BrandKitError(f"brand kit {uri} does not exist; check the S3 URI",
                             item=uri, field="path") from exc
     kit = _parse_kit(text, uri)
-    for ref in (kit.fonts.headline, kit.fonts.body, kit.fonts.cta):
-        if ref.path is not None and not ref.path.is_absolute():
-            ref.path = local_copy(str(join_source(uri, ref.path.as_posix())), cache, s3)
-    if kit.logo is not None and not kit.logo.is_absolute():
-        kit.logo = local_copy(str(join_source(uri, kit.logo.as_posix())), cache, s3)
-    if isinstance(kit.mood_image, Path) and not kit.mood_image.is_absolute():
-        kit.mood_image = _download_mood_image(uri, kit.mood_image, cache, s3)
+    for name, ref in _font_refs(kit):
+        if ref.path is not None:
+            _refuse_local_path_in_s3_kit(uri, f"fonts.{name}.path", ref.path, allow_outside)
+            if not ref.path.is_absolute():
+                ref.path = local_copy(str(join_source(uri, ref.path.as_posix())), cache, s3)
+    if kit.logo is not None:
+        _refuse_local_path_in_s3_kit(uri, "logo", kit.logo, allow_outside)
+        if not kit.logo.is_absolute():
+            kit.logo = local_copy(str(join_source(uri, kit.logo.as_posix())), cache, s3)
+    if isinstance(kit.mood_image, Path):
+        _refuse_local_path_in_s3_kit(uri, "mood_image", kit.mood_image, allow_outside)
+        if not kit.mood_image.is_absolute():
+            kit.mood_image = _download_mood_image(uri, kit.mood_image, cache, s3)
     return kit
+
+
+def _refuse_local_path_in_s3_kit(uri: str, field: str, path: Path, allow_outside: bool) -> None:
+    """An S3 kit names objects beside it; a local absolute path would read this machine."""
+    if (path.is_absolute() or str(path).startswith("~")) and not allow_outside:
+        raise BrandKitError(f"brand kit {uri}, field '{field}': {path} is a local path in a "
+                            "kit read from S3; give a path relative to the kit (or set "
+                            f"{OUTSIDE_SETTING}=true, for trusted kits only)",
+                            item=uri, field=field)
+
+
+def _font_refs(kit: BrandKit) -> list[tuple[str, FontRef]]:
+    return [("headline", kit.fonts.headline), ("body", kit.fonts.body), ("cta", kit.fonts.cta)]
 
 
 def _download_mood_image(uri: str, relative: Path, cache: Path, s3: S3Settings | None) -> Path:
@@ -225,7 +270,7 @@ def _download_mood_image(uri: str, relative: Path, cache: Path, s3: S3Settings |
 
 
 def _parse_kit(text: str, path: str) -> BrandKit:
-    """Validate the YAML text of a kit; errors name the kit and the field."""
+    """Validate the YAML text of a kit; errors name the kit and every bad field."""
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
@@ -235,33 +280,67 @@ def _parse_kit(text: str, path: str) -> BrandKit:
     try:
         kit = BrandKit.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise BrandKitError(f"brand kit {path}, field '{field}': {first['msg']}",
-                            item=str(path), field=field) from exc
+        problems = [_field_problem(problem) for problem in exc.errors()]
+        first_field = problems[0][0]
+        lines = [f"field '{field}': {message}" for field, message in problems]
+        told = lines[0] if len(lines) == 1 else (f"{len(lines)} problems:\n  - "
+                                                 + "\n  - ".join(lines))
+        raise BrandKitError(f"brand kit {path}, {told}", item=str(path),
+                            field=first_field) from exc
     return kit
 
 
-def _resolve_paths(kit: BrandKit, kit_file: Path) -> BrandKit:
-    base = kit_file.parent
-    for ref in (kit.fonts.headline, kit.fonts.body, kit.fonts.cta):
-        if ref.path is not None and not ref.path.is_absolute():
-            ref.path = base / ref.path
-    if kit.logo is not None and not kit.logo.is_absolute():
-        kit.logo = base / kit.logo
+def _field_problem(problem: Any) -> tuple[str, str]:
+    """(dotted field, message) of one validation problem; an unknown key is told the
+    known key it resembles, if any."""
+    location = [str(part) for part in problem["loc"]]
+    field = ".".join(location)
+    if problem["type"] != "extra_forbidden":
+        return field, problem["msg"]
+    known = _known_keys(location[:-1])
+    close = difflib.get_close_matches(location[-1], known, n=1, cutoff=0.6)
+    hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
+    return field, f"unknown key; {hint}"
+
+
+def _known_keys(parents: list[str]) -> list[str]:
+    """The keys allowed where an unknown one was found (`parents` leads there: a font's
+    and a style's own name are any name)."""
+    parts: dict[tuple[str, ...], type[BaseModel]] = {
+        (): BrandKit, ("fonts",): BrandFonts, ("fonts", "*"): FontRef,
+        ("colors",): BrandColors, ("styles", "*"): StylePreset}
+    where = tuple(parents[:1]) + (("*",) if len(parents) > 1 else ())
+    return list(parts.get(where, BrandKit).model_fields)
+
+
+def _resolve_paths(kit: BrandKit, kit_file: Path, allow_outside: bool) -> BrandKit:
+    """Every local file of the kit resolved beside it, kept inside its folder, checked to
+    be a regular file: all before any of them is read."""
+    for name, ref in _font_refs(kit):
+        if ref.path is not None:
+            ref.path = _kit_file(kit_file, f"fonts.{name}.path", ref.path, allow_outside)
+    if kit.logo is not None:
+        kit.logo = _kit_file(kit_file, "logo", kit.logo, allow_outside)
     if isinstance(kit.mood_image, Path):
-        kit.mood_image = _local_mood_image(kit.mood_image, kit_file)
+        kit.mood_image = _kit_file(kit_file, "mood_image", kit.mood_image, allow_outside)
     return kit
 
 
-def _local_mood_image(path: Path, kit_file: Path) -> Path:
-    """The mood image beside the kit's file, checked now: a run should not find it
-    missing only when its first backdrop is made."""
-    resolved = path if path.is_absolute() else kit_file.parent / path
-    if not resolved.is_file():
-        where = "is a folder, not a file" if resolved.is_dir() else "was not found"
-        raise BrandKitError(f"brand kit {kit_file}, field 'mood_image': {resolved} {where}; "
-                            f"fix the path (relative paths are resolved against "
-                            f"{kit_file.parent}) or remove mood_image",
-                            item=str(kit_file), field="mood_image")
+def _kit_file(kit_file: Path, field: str, path: Path, allow_outside: bool) -> Path:
+    """A file the kit names, resolved against the kit's folder and checked without being
+    opened; a missing, special or outside one is refused, naming the field and the fix."""
+    folder = kit_file.parent
+    resolved = resolve_local(path, folder)
+    problem = None if allow_outside else outside_root_problem(
+        resolved, folder, what="the brand kit's folder")
+    if problem is None:
+        problem = local_file_problem(resolved)
+        if problem is not None:
+            problem = (f"{resolved} {problem}; fix the path (relative paths are resolved "
+                       f"against {folder}) or remove {field.split('.')[0]}")
+    else:
+        problem = f"'{path}' {problem}"
+    if problem is not None:
+        raise BrandKitError(f"brand kit {kit_file}, field '{field}': {problem}",
+                            item=str(kit_file), field=field.split(".")[0])
     return resolved

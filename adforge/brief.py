@@ -9,17 +9,20 @@ accepted (`product`/`title` → name, `photo`/`image_path` → image, `tagline` 
 
 Rows are numbered as a spreadsheet shows them: the header is row 1, the first product
 row 2. Every row is checked and ALL problems are raised together as one `BriefError`.
-The checks of single cells are in `adforge.brief_cells`; the paths are checked here.
+The checks of single cells are in `adforge.brief_cells`; the paths are checked here:
+a local image or reference must be a regular file inside the brief's folder (symlinks
+followed first; `allow_outside` lifts that for trusted local briefs) and no larger than
+`max_bytes`, all before anything is read. Reading the file (formats, CSV encoding and
+separator guesses, which become the brief's `notes`) is `adforge.brief_read`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import math
 import re
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,9 +42,17 @@ from adforge.brief_cells import (
     parse_seed,
     sku_problem,
 )
+from adforge.brief_read import FORMATS, file_error, read_file_bytes, read_table, supported
 from adforge.errors import BriefError, RowError
 from adforge.settings import S3Settings
-from adforge.sources import is_s3_uri, read_source, source_exists, source_suffix
+from adforge.sources import (
+    OUTSIDE_SETTING,
+    is_s3_uri,
+    local_file_problem,
+    outside_root_problem,
+    resolve_local,
+    source_suffix,
+)
 from adforge.specs import AdCopy
 from adforge.text_mode import TextMode, resolve_text_mode
 
@@ -57,8 +68,6 @@ ALIASES = {
     "call_to_action": "cta",
     "lang": "language",
 }
-FORMATS = {".csv": "CSV", ".xlsx": "Excel", ".parquet": "Parquet",
-           ".jsonl": "JSON Lines", ".ndjson": "JSON Lines"}
 
 
 # `copy` is the brief's word for the ad text; it shadows the deprecated BaseModel.copy().
@@ -108,15 +117,19 @@ class Brief(BaseModel):
     source: str = Field(description="the brief file's path")
     sha256: str = Field(description="sha256 of the file's bytes")
     rows: list[BriefRow]
+    notes: list[str] = Field(default_factory=list,
+                             description="what reading it had to guess (CSV separator, "
+                                         "encoding): for the run to report")
 
 
 def load_brief(
     path: Path | str, *, brand_styles: set[str] | None = None, check_images: bool = True,
-    s3: S3Settings | None = None,
+    s3: S3Settings | None = None, allow_outside: bool = False, max_bytes: int | None = None,
 ) -> Brief:
     """Read and validate a brief; raise one BriefError listing every problem found."""
     brief, errors = load_brief_lenient(path, brand_styles=brand_styles,
-                                       check_images=check_images, s3=s3)
+                                       check_images=check_images, s3=s3,
+                                       allow_outside=allow_outside, max_bytes=max_bytes)
     if errors:
         raise BriefError(brief.source, errors)
     return brief
@@ -124,18 +137,19 @@ def load_brief(
 
 def load_brief_lenient(
     path: Path | str, *, brand_styles: set[str] | None = None, check_images: bool = True,
-    s3: S3Settings | None = None,
+    s3: S3Settings | None = None, allow_outside: bool = False, max_bytes: int | None = None,
 ) -> tuple[Brief, list[RowError]]:
     """The brief's valid rows, and every row problem (each naming its row and column).
 
     Problems with the file as a whole (unreadable, a required column missing, no rows)
     raise BriefError: then no row can be trusted. An s3:// brief is read with `s3`
-    (None: `S3Settings()`).
+    (None: `S3Settings()`). Local photos must lie inside the brief's folder unless
+    `allow_outside`, and be at most `max_bytes` (None: no cap).
     """
     source = str(path)
     # 1. Read the file (local or s3://) into a table of text cells
-    data = _read_file_bytes(path, source, s3)
-    table = _read_table(data, source_suffix(path), source)
+    data = read_file_bytes(path, source, s3, max_bytes)
+    table, notes = read_table(data, source_suffix(path), source, _has_required_columns)
     # 2. Normalise the header and check the required columns
     table = table.rename(columns=_canonical_columns(table.columns))
     missing = _missing_column_errors(table.columns)
@@ -146,7 +160,8 @@ def load_brief_lenient(
     base_dir = Path.cwd() if s3_folder else Path(path).parent.resolve()
     context = _RowContext(base_dir=base_dir, brand_styles=brand_styles,
                           check_images=check_images, columns=set(table.columns),
-                          s3_folder=s3_folder)
+                          s3_folder=s3_folder, allow_outside=allow_outside,
+                          max_bytes=max_bytes)
     rows: list[BriefRow] = []
     errors: list[RowError] = []
     for number, cells in _data_rows(table):
@@ -160,64 +175,14 @@ def load_brief_lenient(
     bad_rows = {error.row for error in errors}
     rows = [row for row in rows if row.row not in bad_rows]
     if not errors and not rows:
-        raise _file_error(source, "the brief has no product rows; add one row per product "
-                                  "under the header")
-    brief = Brief(source=source, sha256=hashlib.sha256(data).hexdigest(), rows=rows)
+        raise file_error(source, "the brief has no product rows; add one row per product "
+                                 "under the header")
+    brief = Brief(source=source, sha256=hashlib.sha256(data).hexdigest(), rows=rows,
+                  notes=notes)
     return brief, sorted(errors, key=lambda e: (e.row, e.column))
 
 
 # --- reading -------------------------------------------------------------------------
-
-
-def _file_error(source: str, reason: str) -> BriefError:
-    return BriefError(source, [RowError(0, "file", reason)])
-
-
-def _supported() -> str:
-    return ", ".join(f"{ext} ({kind})" for ext, kind in FORMATS.items())
-
-
-def _read_file_bytes(path: Path | str, source: str, s3: S3Settings | None) -> bytes:
-    suffix = source_suffix(path)
-    if suffix not in FORMATS:
-        raise _file_error(source, f"'{suffix or '(no extension)'}' is not a supported "
-                                  f"brief format; save it as one of: {_supported()}")
-    if not source_exists(path):
-        raise _file_error(source, "the brief file does not exist; check the path")
-    try:
-        return read_source(path, s3)
-    except FileNotFoundError as exc:
-        raise _file_error(source, "the brief file does not exist; check the path") from exc
-    except OSError as exc:
-        raise _file_error(source, f"the brief file cannot be read ({exc.strerror}); "
-                                  "check its permissions") from exc
-
-
-def _read_table(data: bytes, suffix: str, source: str) -> pd.DataFrame:
-    readers: dict[str, Callable[[io.BytesIO], pd.DataFrame]] = {
-        ".csv": lambda f: pd.read_csv(f, dtype=str, keep_default_na=False,
-                                      skip_blank_lines=False, encoding="utf-8-sig"),
-        ".xlsx": lambda f: pd.read_excel(f, dtype=str, na_filter=False, engine="openpyxl"),
-        ".parquet": pd.read_parquet,
-        # precise_float: pandas' fast JSON parser reads 0.3 as 0.30000000000000004
-        ".jsonl": lambda f: pd.read_json(f, lines=True, dtype=False, convert_dates=False,
-                                         precise_float=True),
-        ".ndjson": lambda f: pd.read_json(f, lines=True, dtype=False, convert_dates=False,
-                                          precise_float=True),
-    }
-    if not data.strip():
-        raise _file_error(source, "the brief file is empty; add a header row and one row "
-                                  "per product")
-    try:
-        table = readers[suffix](io.BytesIO(data))
-    except UnicodeDecodeError as exc:
-        raise _file_error(source, "the file is not UTF-8 text; save it as 'CSV UTF-8'") from exc
-    except Exception as exc:  # pandas, openpyxl and pyarrow raise many types
-        kind = FORMATS[suffix]
-        raise _file_error(source, f"the file cannot be read as {kind} ({exc}); check that it "
-                                  f"really is {kind}, or save it as one of: {_supported()}"
-                          ) from exc
-    return table.reset_index(drop=True)
 
 
 def _canonical_columns(columns: Iterable[Any]) -> dict[Any, str]:
@@ -228,6 +193,11 @@ def _canonical_columns(columns: Iterable[Any]) -> dict[Any, str]:
         column: ALIASES[name] if name in ALIASES and ALIASES[name] not in present else name
         for column, name in normal.items()
     }
+
+
+def _has_required_columns(columns: Iterable[str]) -> bool:
+    """Whether a header, once matched as the brief matches it, has every required column."""
+    return not _missing_column_errors(_canonical_columns(columns).values())
 
 
 def _missing_column_errors(columns: Iterable[str]) -> list[RowError]:
@@ -291,6 +261,8 @@ class _RowContext:
     check_images: bool
     columns: set[str]
     s3_folder: str | None = None  # a brief read from S3: relative images live beside it
+    allow_outside: bool = False  # local files outside the brief's folder may be read
+    max_bytes: int | None = None  # local files above this size are refused
 
 
 def _check_row(
@@ -348,21 +320,30 @@ def _resolve_reference(value: str, context: _RowContext) -> tuple[Path | str | N
 def _resolve_location(column: str, value: str,
                       context: _RowContext) -> tuple[Path | str, str | None]:
     """An s3:// URI (syntax checked only), or a local file resolved against the brief's
-    folder (a brief read from S3: against its S3 folder); local files must exist when
-    `check_images` asks it."""
+    folder (a brief read from S3: against its S3 folder). A local file must stay inside
+    the brief's folder (unless `allow_outside`) and, when `check_images` asks it, be a
+    regular file within the size cap: all decided without reading it."""
     if "://" in value:
         if S3_URI.match(value):
             return value, None
         return value, (f"{column} '{value}' is not a usable URI; write s3://bucket/key "
                        "(bucket in lower case) or a local file path")
-    if context.s3_folder is not None and not value.startswith("/"):
-        return f"{context.s3_folder}/{value}", None
-    path = Path(value).expanduser()
-    resolved = (path if path.is_absolute() else context.base_dir / path).resolve()
-    if context.check_images and not resolved.is_file():
-        where = "is a folder, not a file" if resolved.is_dir() else "was not found"
-        return resolved, (f"{column} {resolved} {where}; fix the path (relative paths are "
-                          f"resolved against {context.base_dir})")
+    if context.s3_folder is not None:
+        if not value.startswith(("/", "~")):
+            return f"{context.s3_folder}/{value}", None
+        if not context.allow_outside:
+            return value, (f"{column} '{value}' is a local path in a brief read from S3; "
+                           "give a path relative to the brief or an s3:// URI (or set "
+                           f"{OUTSIDE_SETTING}=true, for trusted briefs only)")
+    resolved = resolve_local(value, context.base_dir)
+    if not context.allow_outside:
+        outside = outside_root_problem(resolved, context.base_dir, what="the brief's folder")
+        if outside is not None:
+            return resolved, f"{column} '{value}' {outside}"
+    problem = local_file_problem(resolved, context.max_bytes) if context.check_images else None
+    if problem is not None:
+        return resolved, (f"{column} {resolved} {problem}; fix the path (relative paths "
+                          f"are resolved against {context.base_dir})")
     return resolved, None
 
 
@@ -374,7 +355,7 @@ def write_brief(rows: list[dict[str, Any]], path: Path) -> Path:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise ValueError(f"cannot write a brief as '{suffix}'; use one of: {_supported()}")
+        raise ValueError(f"cannot write a brief as '{suffix}'; use one of: {supported()}")
     path.parent.mkdir(parents=True, exist_ok=True)
     table = pd.DataFrame(rows)
     if suffix == ".csv":

@@ -5,12 +5,16 @@
     │   ├── ImageInputError      an input image that cannot be used
     │   ├── BriefError           one or more bad brief rows (all of them, together)
     │   ├── BrandKitError        a brand kit that does not validate
-    │   └── MissingGlyphsError   copy that the chosen fonts cannot draw
+    │   ├── MissingGlyphsError   copy that the chosen fonts cannot draw
+    │   ├── SettingsError        a setting (environment, .env, option) that does not validate
+    │   └── PreflightError       the run cannot start: output folder, database, platforms
     ├── StageError               a stage backend failed on one item
     └── TransientError           storage / database / network hiccup: worth a retry
 """
 
 from __future__ import annotations
+
+import unicodedata
 
 
 class AdForgeError(Exception):
@@ -41,12 +45,51 @@ class MissingGlyphsError(InputError):
         shown = " ".join(f"{c!r} (U+{ord(c):04X})" for c in characters)
         super().__init__(
             f"font {font} has no glyphs for {shown}; set a brand font that covers them "
-            "or install one (for Korean/Chinese/Japanese: Debian package fonts-noto-cjk)",
+            f"or install one ({font_package_hint(characters)})",
             item=item,
             field=field,
         )
         self.characters = characters
         self.font = font
+
+
+class SettingsError(InputError):
+    """A setting that does not validate; the message names the environment variable."""
+
+
+class PreflightError(InputError):
+    """A check made before any work (output folder, database, platforms, fonts, logo)."""
+
+
+# Debian packages with fonts for the scripts whose glyphs are most often missing: the
+# first word of a character's Unicode name picks the script.
+_FONT_PACKAGES = (
+    (("HANGUL", "CJK", "HIRAGANA", "KATAKANA", "BOPOMOFO", "IDEOGRAPHIC"),
+     "for Korean/Chinese/Japanese: Debian package fonts-noto-cjk"),
+    (("THAI",), "for Thai: Debian package fonts-thai-tlwg or fonts-noto-core"),
+)
+_EMOJI_HINT = "for emoji: Debian package fonts-noto-color-emoji"
+_OTHER_HINT = "for other scripts: Debian package fonts-noto-core covers most of them"
+
+
+def font_package_hint(characters: str) -> str:
+    """Which font package would draw these characters: the hint a glyph error ends with."""
+    hints: dict[str, None] = {}
+    for char in characters:
+        name = unicodedata.name(char, "")
+        found = next((hint for prefixes, hint in _FONT_PACKAGES if name.startswith(prefixes)),
+                     None)
+        if found is None:
+            found = _EMOJI_HINT if _is_emoji(char) else _OTHER_HINT
+        hints.setdefault(found)
+    return "; ".join(hints) or _OTHER_HINT
+
+
+def _is_emoji(char: str) -> bool:
+    """Pictographs and symbols of the emoji blocks (faces, objects, flags, dingbats)."""
+    code = ord(char)
+    return (0x1F000 <= code <= 0x1FAFF or 0x2600 <= code <= 0x27BF
+            or unicodedata.category(char) == "So")
 
 
 class RowError(AdForgeError):

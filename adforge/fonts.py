@@ -56,6 +56,23 @@ def resolve_font(ref: FontRef, text: str, *, language: str = "en") -> ResolvedFo
     return _resolve(path, ref.index, ref.family, ref.weight, text, fc_language(language))
 
 
+def check_font_file(ref: FontRef, role: str) -> None:
+    """Raise BrandKitError, naming the kit's font `role`, when the file a brand font
+    names cannot be used: a run checks this before any work, not at its first ad."""
+    if ref.path is None:
+        return
+    try:
+        _font_from_file(str(ref.path), ref.index)
+        font_cmap(str(ref.path), ref.index)
+    except BrandKitError as exc:
+        raise BrandKitError(f"brand kit font '{role}': {exc}", item=exc.item,
+                            field=f"fonts.{role}") from exc
+    except Exception as exc:  # fontTools raises many types on a damaged table
+        raise BrandKitError(f"brand kit font '{role}': {ref.path} has no usable character "
+                            f"map ({exc}); use a TTF, OTF or TTC file",
+                            item=str(ref.path), field=f"fonts.{role}") from exc
+
+
 def missing_glyphs(font: ResolvedFont, text: str) -> str:
     """The distinct characters of `text` (in order) that `font` has no glyph for."""
     cmap = font_cmap(str(font.path), font.index)
@@ -143,6 +160,11 @@ def _font_display_name(path: str, index: int) -> str:
         return font["name"].getDebugName(4) or Path(path).stem
     finally:
         font.close()
+
+
+def family_installed(family: str, weight: str = "regular") -> bool:
+    """Whether fontconfig has a face of this family (else the language default is used)."""
+    return _family_font(family, weight) is not None
 
 
 def _family_font(family: str, weight: str) -> ResolvedFont | None:

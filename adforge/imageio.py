@@ -3,8 +3,10 @@
 `load_image` turns whatever a user hands over (a path, or bytes from storage) into an
 upright 8-bit sRGB array and, when the input really has one, a float alpha matte:
 
-1. read the bytes (missing, empty and unreadable files are refused, named);
-2. read the header only and refuse decompression bombs before any pixel is decoded;
+1. open the file (missing, special, empty, oversized and unreadable files are refused,
+   named, from the file's metadata: nothing is read before the size cap is checked);
+2. read the header only, streamed from the file, and refuse decompression bombs before
+   any pixel is decoded;
 3. decode (truncated or corrupt files are refused) and apply the EXIF orientation;
 4. convert any mode (CMYK with its ICC profile, palette, grey, 16-bit, alpha) to RGB + alpha;
 5. refuse tiny images and downscale huge ones (INTER_AREA).
@@ -20,16 +22,21 @@ import os
 import re
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import cv2
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from adforge.errors import ImageInputError
+from adforge.sources import SIZE_SETTING, local_file_problem
 
 PIXEL_LIMIT_SETTING = "ADFORGE_IMAGES__MAX_PIXELS"
+DEFAULT_MAX_BYTES = 100_000_000
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError)
 _ORIENTATION_TAG = 0x0112
 
@@ -62,21 +69,22 @@ def load_image(
     max_pixels: int = 40_000_000,
     min_side: int = 64,
     max_side: int = 4096,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> LoadedImage:
     """Load any supported image as upright 8-bit RGB (+ alpha); raise ImageInputError if unusable.
 
     `name` labels the image in errors (defaults to the path, or "image bytes").
     """
-    # 1. Read the bytes
+    # 1. Open the file (checked from its metadata first)
     label = name or (str(source) if not isinstance(source, bytes) else "image bytes")
-    data = _read_bytes(source, label)
-    # 2. Header only: size check before decoding
-    image = _open_header(data, label, max_pixels)
-    # 3. Decode, then turn upright
     notes: list[str] = []
-    stored_size = image.size
-    image = _decode(image, label, max_side)
-    image, orientation = _apply_orientation(image, label, notes)
+    with _opened(source, label, max_bytes) as stream:
+        # 2. Header only: size check before decoding
+        image = _open_header(stream, label, max_pixels)
+        stored_size = image.size
+        # 3. Decode, then turn upright
+        image = _decode(image, label, max_side)
+        image, orientation = _apply_orientation(image, label, notes)
     source_size = _upright(stored_size, orientation)
     # 4. Any mode to RGB + alpha
     rgb, alpha = _to_rgb_and_alpha(image, notes)
@@ -89,35 +97,49 @@ def load_image(
 # --- reading and header checks -------------------------------------------------------
 
 
-def _read_bytes(source: str | Path | bytes, label: str) -> bytes:
+@contextmanager
+def _opened(source: str | Path | bytes, label: str, max_bytes: int) -> Iterator[BinaryIO]:
+    """The image as a stream: bytes in memory, or the file, opened only once its metadata
+    says it is a regular, non-empty file within `max_bytes` (a FIFO would block, a
+    device or a 4 GB file would never end)."""
     if isinstance(source, bytes):
-        data = source
-    else:
-        path = Path(source)
-        if not path.exists():
-            raise ImageInputError(f"image {label} does not exist; check the path",
-                                  item=label, field="image")
-        if not path.is_file():
-            raise ImageInputError(f"image {label} is a folder, not a file; point to the photo",
-                                  item=label, field="image")
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ImageInputError(f"image {label} cannot be read ({exc.strerror}); check its "
-                                  "permissions", item=label, field="image") from exc
-    if not data:
+        _check_byte_count(len(source), label, max_bytes)
+        yield io.BytesIO(source)
+        return
+    path = Path(source)
+    problem = local_file_problem(path)
+    if problem is not None:
+        fix = "check the path" if problem == "was not found" else "point to the photo"
+        where = "does not exist" if problem == "was not found" else problem
+        raise ImageInputError(f"image {label} {where}; {fix}", item=label, field="image")
+    _check_byte_count(path.stat().st_size, label, max_bytes)
+    try:
+        file = path.open("rb")
+    except OSError as exc:
+        raise ImageInputError(f"image {label} cannot be read ({exc.strerror}); check its "
+                              "permissions", item=label, field="image") from exc
+    with file:
+        yield file
+
+
+def _check_byte_count(size: int, label: str, max_bytes: int) -> None:
+    if size == 0:
         raise ImageInputError(f"image {label} is empty (0 bytes); export or upload it again",
                               item=label, field="image")
-    return data
+    if size > max_bytes:
+        raise ImageInputError(
+            f"image {label} is {size / 1e6:,.0f} MB, above the {max_bytes / 1e6:,.0f} MB "
+            f"limit for input files; use a smaller file or raise {SIZE_SETTING}",
+            item=label, field="image")
 
 
-def _open_header(data: bytes, label: str, max_pixels: int) -> Image.Image:
+def _open_header(stream: BinaryIO, label: str, max_pixels: int) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image = Image.open(stream)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        size = _header_size(data)
+        size = _header_size(stream)
         pixels = size[0] * size[1] if size else _pixels_from_pillow_message(str(exc))
         if pixels > max_pixels:
             raise _bomb_error(label, pixels, size, max_pixels) from exc
@@ -136,14 +158,17 @@ def _open_header(data: bytes, label: str, max_pixels: int) -> Image.Image:
     return image
 
 
-def _header_size(data: bytes) -> tuple[int, int] | None:
+def _header_size(stream: BinaryIO) -> tuple[int, int] | None:
     """The size a header claims, read by the format plugin without Pillow's bomb check."""
+    stream.seek(0)
+    prefix = stream.read(16)
     for format_id in Image.ID:
         factory, accept = Image.OPEN[format_id]
-        if accept and not accept(data[:16]):
+        if accept and not accept(prefix):
             continue
         try:
-            return factory(io.BytesIO(data), format_id).size
+            stream.seek(0)
+            return factory(stream, format_id).size
         except Exception:  # any plugin failure: try the next format
             continue
     return None

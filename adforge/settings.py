@@ -6,6 +6,9 @@ settings; `ADFORGE_BACKENDS__SEGMENT=...` overrides one stage. The service side'
 settings are here too: scale-out into chunks and GPU slots (`ADFORGE_SCALE__...`), and
 notifications (`ADFORGE_NOTIFICATIONS__SLACK_WEBHOOK_URL=https://...`).
 `ADFORGE_TEXT__MODE=edit|typeset` says who writes the copy (default: the profile's).
+`ADFORGE_INPUTS__ALLOW_OUTSIDE=true` lets a brief or brand kit name files outside its own
+folder (trusted local use only). A value that does not validate is a `SettingsError`
+naming the environment variable (`load_settings`).
 """
 
 from __future__ import annotations
@@ -13,23 +16,40 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
+from adforge.errors import SettingsError
 from adforge.model_settings import ModelSettings
 from adforge.profiles import ProfileName, StageBackends, profile_named
 from adforge.specs import PRESETS, Placement
 from adforge.text_mode import TextMode
 
 __all__ = ["CompositeSettings", "ImageLimits", "ModelSettings", "NotificationSettings",
-           "ProfileName", "S3Settings", "ScaleSettings", "SegmentSettings", "Settings",
-           "StageBackends", "TextSettings", "load_settings"]
+           "ProfileName", "QualitySettings", "S3Settings", "ScaleSettings", "SegmentSettings",
+           "Settings", "StageBackends", "TextSettings", "load_settings", "redact_url",
+           "InputSettings"]
+
+ENV_PREFIX = "ADFORGE_"
+
 
 class ImageLimits(BaseModel):
     max_pixels: int = Field(default=40_000_000, gt=0,
                             description="refuse input images above this many pixels (bombs)")
     min_side: int = Field(default=64, gt=0, description="refuse images with a shorter side")
     max_side: int = Field(default=4096, gt=0, description="downscale inputs above this side")
+    max_bytes: int = Field(default=100_000_000, gt=0,
+                           description="refuse input files larger than this, before reading")
+
+
+class InputSettings(BaseModel):
+    """Which files a brief or a brand kit may name."""
+
+    allow_outside: bool = Field(
+        default=False, description="read image, logo and font files outside the brief's "
+                                   "(or brand kit's) folder: for trusted local use only")
 
 
 class SegmentSettings(BaseModel):
@@ -112,11 +132,45 @@ class TextSettings(BaseModel):
                     "neural profiles, typeset on classic")
 
 
+class QualitySettings(BaseModel):
+    """The quality gates every canvas must pass before it is delivered (adforge.gates),
+    the repairs tried first, and how long a paused run waits for a person's review."""
+
+    enforce: bool = Field(default=True, description="hold a canvas that fails a gate for "
+                          "review; false: gates are measured and recorded, all is delivered")
+    min_contrast: float = Field(default=4.5, ge=1.0, le=21.0,
+                                description="worst WCAG contrast of the copy on its pixels")
+    max_text_product_overlap: float = Field(
+        default=0.0, ge=0.0, le=1.0, description="share of a text box over the product")
+    max_delta_e: float = Field(default=3.0, gt=0.0, le=20.0,
+                               description="product colour change: mean ΔE in the matte")
+    min_product_ssim: float = Field(
+        default=0.85, ge=0.0, le=1.0,
+        description="SSIM of the delivered product region against the cutout")
+    min_sharpness_ratio: float = Field(
+        default=0.5, ge=0.0, le=10.0,
+        description="variance of the Laplacian in the product region, as a share of the "
+                    "source's at the same size")
+    min_segment_confidence: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="the segmenter's confidence in the cutout")
+    min_product_visible: float = Field(
+        default=0.2, ge=0.0, le=1.0,
+        description="share of the planned product box its matte (alpha >= 0.5) covers")
+    max_bytes: dict[str, int] = Field(
+        default_factory=dict, description="byte budget of the delivered file per platform "
+                                          "(none set: no byte gate)")
+    max_attempts: int = Field(default=3, ge=1, le=10,
+                              description="renderings of a failing canvas, the first included")
+    review_timeout_s: int = Field(default=24 * 3600, ge=1,
+                                  description="how long a run with `review: manual` waits")
+
+
 class NotificationSettings(BaseModel):
-    """Where a finished or failed campaign is announced."""
+    """Where a campaign is announced: when it starts, completes or fails."""
 
     slack_webhook_url: SecretStr | None = Field(
         default=None, description="Slack incoming webhook URL; unset: no notifications")
+    on_start: bool = Field(default=False, description="post when a campaign starts")
     on_completion: bool = Field(default=True, description="post when a campaign completes")
     on_failure: bool = Field(default=True, description="post when a campaign fails")
 
@@ -124,7 +178,7 @@ class NotificationSettings(BaseModel):
 class Settings(BaseSettings):
     """Everything AdForge can be told. Every field has a description."""
 
-    model_config = SettingsConfigDict(env_prefix="ADFORGE_", env_file=".env",
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env",
                                       env_nested_delimiter="__", extra="ignore")
 
     profile: ProfileName = Field(default="classic",
@@ -134,7 +188,13 @@ class Settings(BaseSettings):
                                            description="per-stage overrides of the profile")
     home: Path = Field(default=Path(".adforge"), description="state folder: database, store")
     db_url: str | None = Field(default=None,
-                               description="SQLAlchemy URL; default sqlite:///<home>/adforge.db")
+                               description="SQLAlchemy URL; default sqlite:///<home>/adforge.db "
+                                           "(a secret: set it in the environment, never as a "
+                                           "flow parameter)")
+    db_secret_block: str | None = Field(
+        default=None, description="name of a Prefect Secret block holding the tracking "
+                                  "database's URL, read by a flow's first step when db_url "
+                                  "is not set (deployments whose workers share a server)")
     store: str | None = Field(default=None, description="asset store: a folder or "
                               "s3://bucket/prefix; default <home>/assets")
     s3: S3Settings = Field(default_factory=S3Settings,
@@ -145,8 +205,12 @@ class Settings(BaseSettings):
     workers: int = Field(default=2, ge=1, le=64,
                          description="products processed concurrently inside one flow run")
     images: ImageLimits = Field(default_factory=ImageLimits)
+    inputs: InputSettings = Field(default_factory=InputSettings,
+                                  description="which files briefs and brand kits may name")
     segment: SegmentSettings = Field(default_factory=SegmentSettings)
     composite: CompositeSettings = Field(default_factory=CompositeSettings)
+    quality: QualitySettings = Field(default_factory=QualitySettings,
+                                     description="quality gates, repairs and review")
     text: TextSettings = Field(default_factory=TextSettings,
                                description="text mode: edit or typeset")
     min_font_px: int = Field(default=14, ge=6, le=200, description="smallest type size allowed")
@@ -195,6 +259,45 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment and `.env`, with the given non-None values on top."""
+    """Settings from the environment and `.env`, with the given non-None values on top.
+
+    A value that does not validate raises `SettingsError`, which names the environment
+    variable (`ADFORGE_IMAGES__MAX_PIXELS`), not pydantic's dotted field path."""
     given: dict[str, Any] = {name: value for name, value in overrides.items() if value is not None}
-    return Settings(**given)
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        raise settings_error(exc, set(given)) from exc
+
+
+def settings_error(exc: ValidationError,
+                   given: frozenset[str] | set[str] = frozenset()) -> SettingsError:
+    """Every invalid setting of `exc`, one line each: where it is set, its value
+    (a connection string redacted) and what pydantic says is wrong with it."""
+    lines = []
+    for problem in exc.errors():
+        where = tuple(str(part) for part in problem["loc"])
+        value = problem.get("input")
+        shown = redact_url(value) if isinstance(value, str) else value
+        option = (f" (or the --{where[0].replace('_', '-')} option)"
+                  if where and where[0] in given else "")
+        lines.append(f"  - {env_variable(where)}={shown!s}{option}: {problem['msg']}")
+    return SettingsError("invalid setting(s); fix or unset them (in the environment or "
+                         ".env):\n" + "\n".join(lines), field=env_variable(
+                             tuple(str(p) for p in exc.errors()[0]["loc"])))
+
+
+def env_variable(location: tuple[str, ...]) -> str:
+    """The environment variable of a settings field: ('images', 'max_pixels') ->
+    ADFORGE_IMAGES__MAX_PIXELS."""
+    return ENV_PREFIX + "__".join(part.upper() for part in location)
+
+
+def redact_url(url: str) -> str:
+    """A connection string fit to store or show: its password replaced by `***`
+    (text that does not parse as a URL is shown only up to its scheme)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        scheme, found, _ = url.partition("://")
+        return f"{scheme}://***" if found else "***" if "@" in url else url

@@ -9,15 +9,28 @@ None means `S3Settings()`, boto3's own defaults. Nothing here reads the environm
 
 Relative references inside an S3 brief or brand kit resolve against the object's
 "folder": `photos/mug.png` in `s3://b/campaign/brief.csv` is `s3://b/campaign/photos/mug.png`.
+
+Local files a brief or brand kit names stay inside its folder, its *root*: a path is
+resolved (`~` expanded, symlinks followed) and refused when it lands outside, before
+anything is read, unless `ADFORGE_INPUTS__ALLOW_OUTSIDE=true` (trusted local use).
+Only regular files are read (a FIFO or a device would block or never end), and only up
+to a size cap, checked on the file's metadata (`local_file_problem`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from pathlib import Path, PurePosixPath
 
 from adforge.settings import S3Settings
 from adforge.storage import AssetNotFoundError, write_file_atomic
+
+OUTSIDE_SETTING = "ADFORGE_INPUTS__ALLOW_OUTSIDE"
+SIZE_SETTING = "ADFORGE_IMAGES__MAX_BYTES"
+_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
 def is_s3_uri(source: str | Path) -> bool:
@@ -64,3 +77,47 @@ def local_copy(source: str | Path, cache: Path, s3: S3Settings | None = None) ->
     if not path.is_file():
         write_file_atomic(path, read_source(source, s3))
     return path
+
+
+# --- local inputs inside their root ---------------------------------------------------
+
+
+def resolve_local(value: str | Path, root: Path) -> Path:
+    """Where a path written in a brief or kit points: `~` expanded, relative paths taken
+    from `root`, symlinks followed (so a link cannot lead out of the root unseen)."""
+    path = Path(value).expanduser()
+    return (path if path.is_absolute() else root / path).resolve()
+
+
+def outside_root_problem(resolved: Path, root: Path, *, what: str) -> str | None:
+    """Why `resolved` may not be read from a brief or kit in `root`, or None when it is
+    inside. `what` names the root for the message ("the brief's folder")."""
+    if resolved.is_relative_to(root.resolve()):
+        return None
+    return (f"resolves to {resolved}, outside {what} {root.resolve()}; only files inside "
+            f"it are read: copy the file there and give its path relative to it (or set "
+            f"{OUTSIDE_SETTING}=true to allow any local path, for trusted inputs only)")
+
+
+def local_file_problem(path: Path, max_bytes: int | None = None) -> str | None:
+    """Why a local input file cannot be read, from its metadata only (nothing is opened):
+    missing, a folder, not a regular file, or above `max_bytes`; None when it is fine."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return "was not found"
+    except OSError as exc:
+        return f"cannot be examined ({exc.strerror})"
+    if stat.S_ISDIR(info.st_mode):
+        return "is a folder, not a file"
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((name for test, name in _KINDS if test(info.st_mode)), "special")
+        return f"is not a regular file (it is {kind}); only regular files are read"
+    if max_bytes is not None and info.st_size > max_bytes:
+        return (f"is {_megabytes(info.st_size)}, above the {_megabytes(max_bytes)} limit "
+                f"for input files; use a smaller file or raise {SIZE_SETTING}")
+    return None
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:,.0f} MB" if size >= 1e6 else f"{size:,} bytes"

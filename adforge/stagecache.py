@@ -27,6 +27,7 @@ from adforge.settings import (
     CompositeSettings,
     ImageLimits,
     NotificationSettings,
+    QualitySettings,
     S3Settings,
     ScaleSettings,
     SegmentSettings,
@@ -44,7 +45,11 @@ class RunConfig(BaseModel):
     below the flow reads the environment."""
 
     run_id: str
-    db_url: str
+    db_url: str = Field(default="", exclude=True, repr=False,
+                        description="the tracking database; a secret (it may hold a "
+                                    "password), so never written with the run's config: "
+                                    "whoever loads a stored config sets it from its own "
+                                    "settings")
     store: str
     out_dir: Path
     profile: str
@@ -53,6 +58,8 @@ class RunConfig(BaseModel):
     composite: CompositeSettings = Field(default_factory=CompositeSettings)
     images: ImageLimits = Field(default_factory=ImageLimits)
     segment: SegmentSettings = Field(default_factory=SegmentSettings)
+    quality: QualitySettings = Field(default_factory=QualitySettings,
+                                     description="the gates every canvas must pass")
     min_font_px: int = 14
     products_per_task: int = 2
     home: Path = Path(".adforge")

@@ -12,16 +12,28 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from adforge import progress
-from adforge.settings import Settings, load_settings
+from adforge.errors import AdForgeError, InputError
+from adforge.settings import load_settings
 from adforge_app.cli_models import models_app
+from adforge_app.cli_review import exit_code, print_in_review
+from adforge_app.cli_review import register as register_review_commands
 from adforge_app.cli_service import register as register_service_commands
 from adforge_app.prefect_env import configure_prefect_environment, uses_local_server
+from adforge_app.shell import (
+    ShellGroup,
+    database_in_environment,
+    debug_option,
+    stop_on_ctrl_c,
+)
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+# ShellGroup: AdForge's errors end a command in a few lines, exit 2 for bad input
+app = typer.Typer(add_completion=False, no_args_is_help=True, cls=ShellGroup,
                   help="AdForge: product photos + a brand kit -> platform-ready ads.")
+app.callback()(debug_option)  # adforge --debug ...: tracebacks too
 console = Console()
 register_service_commands(app)  # serve, deploy, server up|down|status
 app.add_typer(models_app, name="models")  # make-tiny, pull, plan
+register_review_commands(app)  # review, approve, reject
 
 PlatformsOpt = Annotated[str | None, typer.Option(
     "--platforms", help="comma-separated presets or WxH sizes (default: all six)")]
@@ -40,9 +52,9 @@ def _run_flow(**params: Any) -> dict[str, Any]:
                       "set PREFECT_API_URL to use a running server)...[/dim]")
     from prefect.task_runners import ThreadPoolTaskRunner
 
-    from flows.brand_content import brand_content
+    from flows.brand_content import brand_content, outcome_of
 
-    workers: Any = ThreadPoolTaskRunner(max_workers=Settings().workers)
+    workers: Any = ThreadPoolTaskRunner(max_workers=load_settings().workers)
 
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[note]}"),
                TimeElapsedColumn())
@@ -55,7 +67,9 @@ def _run_flow(**params: Any) -> dict[str, Any]:
 
         unsubscribe = progress.subscribe(show)
         try:
-            return brand_content.with_options(task_runner=workers)(**params)
+            with stop_on_ctrl_c():  # Ctrl-C: the run marked interrupted, out in seconds
+                return outcome_of(brand_content.with_options(task_runner=workers)(
+                    **params, return_state=True))
         finally:
             unsubscribe()
 
@@ -84,12 +98,13 @@ def run(
         help="asset store: a folder or s3://bucket/prefix")] = None,
 ) -> None:
     """Render every product of BRIEF for every platform."""
-    result = _run_flow(brief=brief, brand=brand, profile=profile,
-                       platforms=_split(platforms), out_dir=str(out) if out else None,
-                       db_url=db, store=store)
+    with database_in_environment(db):  # a secret: never a flow parameter
+        result = _run_flow(brief=brief, brand=brand, profile=profile,
+                           platforms=_split(platforms), out_dir=str(out) if out else None,
+                           store=store)
     _print_result(result)
-    if result["status"] == "failed":
-        raise typer.Exit(1)
+    print_in_review(result)
+    raise typer.Exit(exit_code(result))  # 0 all published, 1 failed, 3 partial or in review
 
 
 @app.command()
@@ -100,16 +115,17 @@ def demo(
     """Run the campaign flow on the built-in sample products, brief and brand kit."""
     from adforge.demo import write_demo_inputs
 
-    settings = Settings()
+    settings = load_settings()
     inputs = settings.home / "demo"
     console.print(f"Writing the sample products, brief and brand kit to {inputs}/ ...")
     brief, brand = write_demo_inputs(inputs)
-    result = _run_flow(brief=str(brief), brand=str(brand),
-                       out_dir=str(out) if out else None, db_url=db)
+    with database_in_environment(db):  # a secret: never a flow parameter
+        result = _run_flow(brief=str(brief), brand=str(brand),
+                           out_dir=str(out) if out else None)
     _print_result(result)
     console.print(f"contact sheet: {result['contact_sheet']}")
-    if result["status"] == "failed":
-        raise typer.Exit(1)
+    print_in_review(result)
+    raise typer.Exit(exit_code(result))
 
 
 @app.command()
@@ -121,13 +137,20 @@ def report(
     """Show what a run produced, from the tracking database."""
     from adforge.db import open_database
     from adforge.db import repository as repo
+    from adforge.preflight import check_database_reachable, check_database_url
 
-    database = open_database(load_settings(db_url=db).database_url())
+    url = load_settings(db_url=db).database_url()
+    check_database_reachable(check_database_url(url))  # bad or down: a line, exit 2
+    database = open_database(url)
     run_id = run_id or repo.latest_run_id(database)
     if run_id is None:
         console.print("[red]no runs yet[/red]: run `adforge demo` or `adforge run BRIEF`")
         raise typer.Exit(1)
-    summary = repo.run_summary(database, run_id)
+    try:
+        summary = repo.run_summary(database, run_id)
+    except AdForgeError as exc:  # an unknown run id
+        raise InputError(f"{exc}; check the id (`adforge report` without one shows the "
+                         "latest run)", item=run_id) from exc
     if as_json:
         print(json.dumps(summary, default=str, ensure_ascii=False))
         return
@@ -156,16 +179,13 @@ def cutout(
     profile: Annotated[str | None, typer.Option(help="profile whose segmenter to use")] = None,
 ) -> None:
     """Cut the product out of one photo and write an RGBA PNG."""
-    from adforge.errors import AdForgeError
     from adforge.imageio import load_image, save_png
+    from adforge.preflight import check_output_folder
     from models.registry import backend
 
     settings = load_settings(profile=profile)
-    try:
-        loaded = load_image(image, **settings.images.model_dump())
-    except AdForgeError as error:
-        console.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from error
+    check_output_folder(output.parent, fix="pass another -o")  # before the work
+    loaded = load_image(image, **settings.images.model_dump())  # errors: ShellGroup, exit 2
     segmenter = backend("segment", settings.stage_backends().segment, settings.run_models())
     result = segmenter.segment(loaded.rgb)
     save_png(result.rgba, output)

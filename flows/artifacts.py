@@ -1,6 +1,8 @@
 """What a campaign run shows on its flow-run page in the Prefect UI.
 
-- `campaign-summary`: one row per product: status, platforms rendered, errors.
+- `campaign-summary`: one row per product: status, platforms delivered, canvases held
+  for review, errors; its description says how the run ended (counts of published, in
+  review and failed products, run id, duration, report link, first failures).
 - `campaign-stages`: seconds per stage (from the stage manifests, every canvas summed;
   cached stages count 0).
 - `contact-sheet`: the contact sheet as an image: a presigned link when the asset store
@@ -22,14 +24,16 @@ from adforge.db import repository as repo
 from adforge.publishing import upload_contact_sheet
 from adforge.stagecache import RunConfig, database, store
 from adforge.stages.job import ProductJob
+from flows.notify import outcome_text
 
 CANVAS_FIELDS = ("background", "composite", "layout", "text")
 
 
-def publish_run_artifacts(cfg: RunConfig, sheet: Path | None, jobs: list[ProductJob]) -> None:
+def publish_run_artifacts(cfg: RunConfig, sheet: Path | None, jobs: list[ProductJob],
+                          outcome: dict[str, Any]) -> None:
     summary = repo.run_summary(database(cfg.db_url), cfg.run_id)
     create_table_artifact(summary_rows(summary), key="campaign-summary",
-                          description=f"run {cfg.run_id}: products, platforms, failures")
+                          description=outcome_text(outcome, markdown=True))
     create_table_artifact(stage_seconds(jobs), key="campaign-stages",
                           description=f"run {cfg.run_id}: seconds per stage")
     if sheet is not None:
@@ -40,6 +44,8 @@ def publish_run_artifacts(cfg: RunConfig, sheet: Path | None, jobs: list[Product
 def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"sku": p["sku"], "status": p["status"],
              "platforms": ", ".join(sorted(r["platform"] for r in p["renditions"])),
+             "in review": ", ".join(r["platform"] for r in p.get("reviews", [])
+                                    if r["status"] == "pending") or "-",
              "failures": "; ".join(e["message"][:120] for e in p["errors"]) or "-"}
             for p in summary["products"]]
 
@@ -68,6 +74,17 @@ def contact_sheet_url(cfg: RunConfig, sheet: Path) -> str:
     assets = store(cfg)
     return upload_contact_sheet(assets, cfg.run_id, sheet) if assets.is_remote \
         else data_url(sheet)
+
+
+def image_url(cfg: RunConfig, picture: Path, name: str) -> str:
+    """A picture for an image artifact: uploaded beside a remote store's run records
+    (`runs/<run>/<name>`) as a presigned link, else embedded as a `data:` URL."""
+    assets = store(cfg)
+    if not assets.is_remote:
+        return data_url(picture)
+    key = f"runs/{cfg.run_id}/{name}"
+    assets.put_bytes(key, picture.read_bytes(), "image/png")
+    return assets.presign(key) or data_url(picture)
 
 
 def data_url(path: Path, max_side: int = 1400) -> str:

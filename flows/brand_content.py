@@ -3,6 +3,11 @@
 Stage-major: every product goes through one stage before the next stage starts, so a
 neural backend is loaded once per batch, not once per product. One bad product never
 fails the others: it is recorded in the errors table and the run ends by listing it.
+
+Only canvases that pass the quality gates are delivered; the others wait for review
+(with `review="manual"` the run pauses for a person's decisions). The run's final state
+says how it ended: `Completed` when every product was published, `Partial` (a completed
+state) when some failed or wait for review, `Failed` when none was published or waits.
 """
 
 from __future__ import annotations
@@ -10,24 +15,32 @@ from __future__ import annotations
 import math
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from prefect import flow, get_run_logger, runtime
+from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from adforge.brandkit import BrandKit, default_brand_kit, load_brand_kit
-from adforge.brief import Brief, load_brief_lenient
+from adforge import interrupts
+from adforge.brandkit import BrandKit
+from adforge.brief import Brief
 from adforge.db import repository as repo
-from adforge.errors import RowError
-from adforge.settings import Settings, load_settings
+from adforge.db import reviews
+from adforge.errors import InputError, RowError
+from adforge.gates import AT_MOST
+from adforge.settings import Settings
 from adforge.stagecache import RunConfig, database
 from adforge.stages import publish
 from adforge.stages.job import ProductJob
 from flows import scale
 from flows.artifacts import publish_run_artifacts
-from flows.notify import notify_on_completion, notify_on_failure
+from flows.notify import notify_on_completion, notify_on_failure, notify_on_start, outcome_text
 from flows.resilience import recover_before_run, try_upload_report
+from flows.review import review_in_prefect
+from flows.run_start import prepare_run, record_warnings, refused
 from flows.stage_runs import ALL_STAGES, run_stages
+
+ReviewMode = Literal["queue", "manual"]
 
 IN_FLIGHT = 2  # task runs at once: the stages' imaging work fills two cores
 RUNS_PER_WORKER = 2  # automatic micro-batches: task runs per stage and worker
@@ -36,64 +49,137 @@ MAX_AUTO_BATCH = 16
 
 @flow(name="brand-content", log_prints=True,
       task_runner=ThreadPoolTaskRunner(max_workers=IN_FLIGHT),
-      on_completion=[notify_on_completion], on_failure=[notify_on_failure])
+      on_running=[notify_on_start], on_completion=[notify_on_completion],
+      on_failure=[notify_on_failure])
 def brand_content(
     brief: str,
     brand: str | None = None,
     profile: str | None = None,
     platforms: list[str] | None = None,
     out_dir: str | None = None,
-    db_url: str | None = None,
     store: str | None = None,
     skus: list[str] | None = None,
-) -> dict[str, Any]:
-    """Render every product of `brief` for every platform; returns the run summary.
+    review: ReviewMode = "queue",
+) -> State:
+    """Render every product of `brief` for every platform; the final state carries the
+    run summary (`state.result(raise_on_failure=False)`; a direct call returns it unless
+    the run failed).
 
-    `skus` limits the run to those rows (a chunk of a larger brief, see flows/scale.py)."""
-    # 1. Settings, resolved once for the whole run, and the brand kit
-    settings = load_settings(profile=profile, out_dir=out_dir, db_url=db_url, store=store)
-    kit = (load_brand_kit(brand, cache_dir=settings.home / "cache" / "inputs", s3=settings.s3)
-           if brand else default_brand_kit())
-    chosen = platforms or settings.platforms
-    # 2. Validate the brief: all row errors at once; valid rows go on
-    parsed, row_errors = load_brief_lenient(brief, brand_styles=kit.style_names(),
-                                            s3=settings.s3)
+    `skus` limits the run to those rows (a chunk of a larger brief, see flows/scale.py).
+    `review`: canvases a quality gate held wait in the review queue (`queue`), or the run
+    pauses for a person's decisions in the Prefect UI first (`manual`)."""
+    # 1. Settings (the database's URL, a secret, from the environment: never a
+    #    parameter), the brand kit, every check that can fail before the work, and the
+    #    brief's rows (all row errors at once; valid rows go on). Bad input ends here.
+    try:
+        start = prepare_run(brief, brand=brand, profile=profile, platforms=platforms,
+                            out_dir=out_dir, store=store)
+    except InputError as error:
+        return refused(error)
+    settings, kit, chosen = start.settings, start.kit, start.platforms
+    parsed, row_errors = start.brief, start.row_errors
+    # 2. A chunk of a larger brief, or a brief large enough to be split into chunks
     if skus is not None:  # a chunk: only its rows; the parent reported the row errors
         parsed, row_errors = _only(parsed, skus), []
     elif scale.wants_chunks(settings, len(parsed.rows)):  # a large brief: chunk runs
         params = {"brief": brief, "brand": brand, "profile": profile, "platforms": chosen,
-                  "out_dir": out_dir, "db_url": db_url, "store": store}
+                  "out_dir": out_dir, "store": store}
         failed = {error.item: f"brief: {error}" for error in row_errors}
-        return scale.run_chunks(settings, params, [r.sku for r in parsed.rows], failed)
+        return final_state(scale.run_chunks(settings, params, [r.sku for r in parsed.rows],
+                                            failed))
     # 3. Open the run (it records which earlier run of the same brief it resumes)
     cfg = open_run(settings, kit, parsed, brief)
+    record_warnings(cfg, start.warnings)
     failed = _record_row_errors(cfg, row_errors)
     # 4. Segment each product; then every canvas (product x platform), stage by stage;
-    #    then publish
+    #    then the quality gates (repairs first), then publish what passed
     jobs = [ProductJob.for_platforms(row, chosen) for row in parsed.rows]
     jobs = run_stages(cfg, jobs, ALL_STAGES, failed)
-    # 5. The run's status, contact sheet, report and artifacts
-    return finish_run(cfg, jobs, failed)
+    # 5. What the gates held back: a person decides now (manual), or later (queue)
+    if review == "manual":
+        review_in_prefect(cfg, jobs)
+    # 6. The run's status, contact sheet, report and artifacts; its honest final state
+    return final_state(finish_run(cfg, jobs, failed))
 
 
 def finish_run(cfg: RunConfig, jobs: list[ProductJob],
                failed: dict[str, str]) -> dict[str, Any]:
     """Close the run: status, contact sheet, report (uploaded beside an S3 store's
-    records), the UI's artifacts; the run ends by listing what failed."""
+    records), the UI's artifacts; the run ends by listing what failed and what waits
+    for review."""
     platforms = list(dict.fromkeys(name for job in jobs for name in job.canvases))
     sheet = publish.write_contact_sheet(cfg, jobs, platforms) if jobs else None
-    status = "completed" if not failed else ("partial" if jobs else "failed")
-    repo.finish_run(database(cfg.db_url), cfg.run_id, status,
-                    n_products=len(jobs) + len(failed), n_failed=len(failed))
+    db = database(cfg.db_url)
+    counts = reviews.counts(db, cfg.run_id, n_products=len(jobs) + len(failed))
+    repo.finish_run(db, cfg.run_id, counts.status, n_products=counts.total,
+                    n_failed=counts.failed)
     report = publish.write_report(cfg)
-    report_url = try_upload_report(cfg)
-    publish_run_artifacts(cfg, sheet, jobs)
-    for sku, reason in failed.items():
+    outcome = {"run_id": cfg.run_id, "status": counts.status,
+               "out_dir": str(publish.run_folder(cfg)), "report": str(report),
+               "report_url": try_upload_report(cfg),
+               "contact_sheet": str(sheet) if sheet else None,
+               "products": counts.published, "failed": failed | rejected(cfg),
+               "in_review": waiting(cfg), "duration_s": duration_s(cfg),
+               "counts": {"published": counts.published, "in_review": counts.in_review,
+                          "failed": counts.failed}}
+    publish_run_artifacts(cfg, sheet, jobs, outcome)
+    for sku, reason in outcome["failed"].items():
         get_run_logger().warning("FAILED %s: %s", sku, reason)
-    return {"run_id": cfg.run_id, "status": status, "out_dir": str(publish.run_folder(cfg)),
-            "report": str(report), "report_url": report_url,
-            "contact_sheet": str(sheet) if sheet else None,
-            "products": len(jobs), "failed": failed}
+    for sku, why in outcome["in_review"].items():
+        get_run_logger().warning("IN REVIEW %s: %s", sku, why)
+    return outcome
+
+
+def final_state(outcome: dict[str, Any]) -> State:
+    """The run's state in Prefect, carrying its outcome: `Completed` when every product
+    was published, `Partial` when some failed or wait for review, `Failed` when none
+    was published and none waits."""
+    outcome = {"counts": {"published": outcome.get("products", 0), "in_review": 0,
+                          "failed": len(outcome.get("failed") or {})}} | outcome  # chunks
+    message = outcome_text(outcome)
+    if outcome["status"] == "completed":
+        return Completed(message=message, data=outcome)
+    if outcome["status"] == "partial":
+        return Completed(name="Partial", message=message, data=outcome)
+    return Failed(message=message, data=outcome)
+
+
+def outcome_of(state: State) -> dict[str, Any]:
+    """The run summary a finished campaign's state carries, whatever its state (a run
+    that crashed raises its error here)."""
+    outcome = state.result(raise_on_failure=False)
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome  # type: ignore[no-any-return]
+
+
+def waiting(cfg: RunConfig) -> dict[str, str]:
+    """sku -> its canvases waiting for review and their failing gates, the canvases that
+    failed the same way named together (`instagram_post, blog_header: segment_confidence
+    0.05 < 0.5`)."""
+    held: dict[str, dict[str, list[str]]] = {}
+    for item in reviews.items(database(cfg.db_url), run_id=cfg.run_id):
+        gates = ", ".join(f"{f['gate']} {f['value']:.3g} {'>' if f['gate'] in AT_MOST else '<'}"
+                          f" {f['threshold']:g}" for f in item["failing"])
+        held.setdefault(item["sku"], {}).setdefault(gates, []).append(item["platform"])
+    return {sku: "; ".join(f"{', '.join(platforms)}: {gates}"
+                           for gates, platforms in by_gates.items())
+            for sku, by_gates in held.items()}
+
+
+def rejected(cfg: RunConfig) -> dict[str, str]:
+    """sku -> why, for products a person rejected every held canvas of (manual review)."""
+    db = database(cfg.db_url)
+    summary = repo.run_summary(db, cfg.run_id)
+    return {p["sku"]: "rejected in review: " + "; ".join(
+                f"{r['platform']}: {r['reason']}" for r in p["reviews"]
+                if r["status"] == "rejected")
+            for p in summary["products"] if p["status"] == "rejected"}
+
+
+def duration_s(cfg: RunConfig) -> float:
+    started = repo.run_summary(database(cfg.db_url), cfg.run_id)["started_at"]
+    return (datetime.now(UTC) - datetime.fromisoformat(started)).total_seconds()
 
 
 def _only(parsed: Brief, skus: list[str]) -> Brief:
@@ -108,7 +194,8 @@ def open_run(settings: Settings, kit: BrandKit, parsed: Brief, brief: str) -> Ru
                     out_dir=settings.out_dir, profile=settings.profile,
                     backends=settings.stage_backends(), brand=kit,
                     composite=settings.composite, images=settings.images,
-                    segment=settings.segment, min_font_px=settings.min_font_px,
+                    segment=settings.segment, quality=settings.quality,
+                    min_font_px=settings.min_font_px,
                     products_per_task=products_per_task(settings.scale.products_per_task,
                                                         len(parsed.rows)),
                     home=settings.home, s3=settings.s3, models=settings.run_models(),
@@ -120,6 +207,7 @@ def open_run(settings: Settings, kit: BrandKit, parsed: Brief, brief: str) -> Ru
     for row in parsed.rows:
         repo.upsert_product(db, run_id=run_id, sku=row.sku, name=row.name,
                             source_uri=str(row.image))
+    interrupts.started(cfg.run_id, cfg.db_url)  # Ctrl-C in the shell marks it interrupted
     recover_before_run(cfg)  # sweep a killed run's temp files; upload a spool left behind
     publish.save_config(cfg)
     return cfg

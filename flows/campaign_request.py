@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from adforge.brief import load_brief_lenient
 from flows.brand_content import brand_content
-from flows.notify import notify_on_completion, notify_on_failure
+from flows.notify import notify_on_completion, notify_on_failure, notify_on_start
 
 
 class Platform(StrEnum):
@@ -43,6 +43,11 @@ class Language(StrEnum):
     ja = "ja"
 
 
+class Review(StrEnum):
+    queue = "queue"
+    manual = "manual"
+
+
 class CampaignRequest(BaseModel):
     """What a person asks for from the Prefect UI's run form."""
 
@@ -62,6 +67,11 @@ class CampaignRequest(BaseModel):
     language: Language = Field(
         default=Language.any, title="Language",
         description="Render only the brief's rows in this language (any: every row)")
+    review: Review = Field(
+        default=Review.queue, title="Review",
+        description="Canvases that fail a quality gate after their repairs: queue (wait "
+                    "for `adforge approve|reject`) or manual (this run pauses for your "
+                    "decisions in its resume form)")
 
 
 def skus_in_language(brief_uri: str, language: Language) -> list[str] | None:
@@ -73,13 +83,16 @@ def skus_in_language(brief_uri: str, language: Language) -> list[str] | None:
             if row.copy.language.split("-")[0] == language.value]
 
 
-@flow(name="brand-content", log_prints=True,
+@flow(name="brand-content", log_prints=True, on_running=[notify_on_start],
       on_completion=[notify_on_completion], on_failure=[notify_on_failure])
-def brand_content_manual(request: CampaignRequest) -> dict[str, Any]:
-    """Run the campaign that `request` describes; artifacts appear on this run's page."""
+def brand_content_manual(request: CampaignRequest) -> Any:
+    """Run the campaign that `request` describes; artifacts appear on this run's page,
+    and with `review: manual` its resume form asks for the review decisions. Its final
+    state is the campaign's (`Completed`, `Partial` or `Failed`)."""
     # 1. Which rows: all of them, or those in the requested language
     skus = skus_in_language(request.brief_uri, request.language)
     # 2. The campaign itself, in this flow run (its artifacts land on this page)
     return brand_content.fn(
         brief=request.brief_uri, brand=request.brand_kit, profile=request.profile.value,
-        platforms=[p.value for p in request.platforms], skus=skus)
+        platforms=[p.value for p in request.platforms], skus=skus,
+        review=request.review.value)

@@ -33,6 +33,7 @@ from adforge.settings import load_settings
 from adforge.specs import rendition_spec
 from adforge.stagecache import RunConfig, database, store_for
 from adforge.stages import publish
+from flows.run_start import with_database_secret
 from flows.stage_runs import CANVAS_STAGES, run_stages
 
 Mode = Literal["profile", "recompose"]
@@ -51,10 +52,11 @@ def renditions(
 ) -> dict[str, Any]:
     """Add `platforms` to run `run_id` (default: the latest run, of `brand` if given).
 
-    The tracking database is the worker's own (`ADFORGE_DB_URL` in its environment): a
-    connection string may hold a password, so it is never a parameter."""
+    The tracking database is the worker's own (`ADFORGE_DB_URL` in its environment, or
+    the Prefect Secret block `ADFORGE_DB_SECRET_BLOCK` names): a connection string may
+    hold a password, so it is never a parameter."""
     # 1. Find the run and the products it finished
-    settings = load_settings(store=store)
+    settings = with_database_secret(load_settings(store=store))
     db = database(settings.database_url())
     for name in platforms:
         rendition_spec(name)  # fail early on an unknown platform, naming it

@@ -27,7 +27,8 @@ from tasks.common import over_batches
 # (stage, its task): a stage named in `StageBackends` runs that backend's model
 CANVAS_STAGES = (("background", stages.background_batch),
                  ("composite", stages.composite_batch), ("layout", stages.layout_batch),
-                 ("text", stages.text_batch), ("publish", stages.publish_batch))
+                 ("text", stages.text_batch), ("gate", stages.gate_batch),
+                 ("publish", stages.publish_batch))
 ALL_STAGES = (("segment", stages.segment_batch), *CANVAS_STAGES)
 
 

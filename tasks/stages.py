@@ -15,12 +15,14 @@ from prefect import task
 from adforge.stagecache import RunConfig
 from adforge.stages.background import background_products, recompose_backgrounds
 from adforge.stages.composite import composite_products
+from adforge.stages.gate import gate_products
 from adforge.stages.job import Outcome, ProductJob
 from adforge.stages.layout import layout_products
 from adforge.stages.publish import publish_products
 from adforge.stages.segment import segment_products
 from adforge.stages.text import text_products
 from models.registry import backend
+from models.repairs import repair_ladder
 from tasks.common import TASK_OPTIONS, batch_run_name, settle, stage_backend
 
 
@@ -57,9 +59,15 @@ def text_batch(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
     return settle(text_products(cfg, jobs, text_renderers(cfg)))
 
 
+@task(name="gate", task_run_name=batch_run_name("gate"), **TASK_OPTIONS)
+def gate_batch(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
+    """Judge every canvas by the quality gates; repair a failing one before review."""
+    return settle(gate_products(cfg, jobs, repair_ladder()))
+
+
 @task(name="publish", task_run_name=batch_run_name("publish"), **TASK_OPTIONS)
 def publish_batch(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
-    """Deliver each product's files and record its rows."""
+    """Deliver each product's passing canvases, hold the others for review; record rows."""
     return settle(publish_products(cfg, jobs))
 
 

@@ -4,6 +4,7 @@
           ├─ renditions    one row per (run, sku, platform)
           ├─ quality       one row per (run, sku, subject, metric)
           ├─ errors        every recorded problem, row-level or run-level
+          ├─ reviews       one row per canvas held back by a quality gate, and its decision
           └─ model_events  every model load and unload (run optional)
     assets                 one row per content key, whatever the number of runs
 
@@ -43,8 +44,10 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-RUN_STATUSES = ("running", "completed", "partial", "failed")
-PRODUCT_STATUSES = ("pending", "done", "failed", "failed-retryable")
+RUN_STATUSES = ("running", "completed", "partial", "failed", "interrupted")
+PRODUCT_STATUSES = ("pending", "done", "needs-review", "rejected", "failed",
+                    "failed-retryable")
+REVIEW_STATUSES = ("pending", "approved", "rejected")
 MODEL_ACTIONS = ("load", "unload")
 
 
@@ -192,3 +195,25 @@ class ErrorRecord(Base):
     field: Mapped[str | None] = mapped_column(String(100))
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Review(Base):
+    """A canvas that failed a quality gate after every repair: held back from delivery
+    until a person approves (then it is published) or rejects it (with a reason)."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (UniqueConstraint("run_id", "sku", "platform"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = run_fk()
+    sku: Mapped[str] = mapped_column(String(200))
+    platform: Mapped[str] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    # [{"gate": "segment_confidence", "value": 0.02, "threshold": 0.5}, ...]
+    failing: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
+    picture: Mapped[str] = mapped_column(Text)  # the held ad: review file, or store object
+    asset_key: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)

@@ -31,14 +31,16 @@ from adforge.db.models import (
     Product,
     Quality,
     Rendition,
+    Review,
     Run,
     utcnow,
 )
 from adforge.errors import AdForgeError
 from adforge.storage import canonical_json
 
-RunStatus = Literal["running", "completed", "partial", "failed"]
-ProductStatus = Literal["pending", "done", "failed", "failed-retryable"]
+RunStatus = Literal["running", "completed", "partial", "failed", "interrupted"]
+ProductStatus = Literal["pending", "done", "needs-review", "rejected", "failed",
+                        "failed-retryable"]
 ModelAction = Literal["load", "unload"]
 UpsertInsert = sqlite.Insert | postgresql.Insert
 
@@ -177,6 +179,14 @@ def finish_run(
         )
         if changed.rowcount == 0:  # type: ignore[attr-defined]
             raise AdForgeError(f"run {run_id} is not in the tracking database; start it first")
+
+
+def mark_interrupted(db: Database, run_id: str) -> None:
+    """A run stopped by its user (Ctrl-C) before it finished; the next run of the same
+    brief resumes it, as it resumes any run that did not complete."""
+    with db.session() as session:
+        session.execute(update(Run).where(Run.id == run_id, Run.status == "running")
+                        .values(status="interrupted", finished_at=utcnow()))
 
 
 def upsert_product(
@@ -333,7 +343,7 @@ def _product_dicts(session: Session, run_id: str) -> tuple[list[dict], list[dict
     """Per-product records, and the errors that belong to no recorded product."""
     products = {
         p.sku: {"sku": p.sku, "name": p.name, "status": p.status, "errors": [],
-                "renditions": [], "quality": defaultdict(dict)}
+                "renditions": [], "quality": defaultdict(dict), "reviews": []}
         for p in _rows_of_run(session, Product, run_id)
     }
     loose: list[dict] = []
@@ -353,9 +363,20 @@ def _product_dicts(session: Session, run_id: str) -> tuple[list[dict], list[dict
             products[q.sku]["quality"][q.subject][q.metric] = {
                 "value": q.value, "passed": q.passed
             }
+    for review in _rows_of_run(session, Review, run_id):
+        if review.sku in products:
+            products[review.sku]["reviews"].append(review_dict(review))
     for product in products.values():
         product["quality"] = dict(product["quality"])
     return list(products.values()), loose
+
+
+def review_dict(review: Review) -> dict[str, Any]:
+    """A review item as the report, the CLI and the UI show it."""
+    return {"run_id": review.run_id, "sku": review.sku, "platform": review.platform,
+            "status": review.status, "failing": review.failing, "picture": review.picture,
+            "created_at": _iso(review.created_at), "decided_at": _iso(review.decided_at),
+            "decided_by": review.decided_by, "reason": review.reason}
 
 
 def _model_event_counts(session: Session, run_id: str) -> dict[str, dict[str, int]]:
@@ -368,7 +389,8 @@ def _model_event_counts(session: Session, run_id: str) -> dict[str, dict[str, in
 def run_summary(db: Database, run_id: str) -> dict[str, Any]:
     """A JSON-able account of one run: products with errors, renditions (each with the
     `backends` that made it, None for rows older than that record), quality
-    ({subject: {metric: {"value", "passed"}}}), and model loads/unloads per model.
+    ({subject: {metric: {"value", "passed"}}}), the canvases held for review (each with
+    its failing gates and decision), and model loads/unloads per model.
     Times are ISO-8601 UTC strings."""
     with db.session() as session:
         run = session.get(Run, run_id)

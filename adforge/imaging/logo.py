@@ -1,4 +1,11 @@
-"""The brand's logo on an ad: a free corner of the safe area, never over product or copy."""
+"""The brand's logo on an ad: a free corner of the safe area, never over product or copy.
+
+A logo should come with transparency (a PNG with alpha). One that has none (a JPEG) is
+keyed when it stands on a plain ground, as most exported logos do: the ground colour,
+read from its border, becomes transparent and the edge colours are recovered from the
+blend. One on a busy ground stays an opaque rectangle. Either way `logo_warning` says
+so, for the run to report before any work.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +20,50 @@ from adforge.imaging.color import contrast_ratio, relative_luminance
 from adforge.specs import PixelBox
 
 LOGO_SHARE = 0.16  # logo width as a fraction of the frame's short side (height capped too)
+PLAIN_GROUND = 24.0  # RGB distance within which a border pixel is "the ground colour"
+PLAIN_SHARE = 0.95  # share of border pixels that must be the ground colour to key it
+KEY_SOFT = (12.0, 48.0)  # RGB distances from the ground: fully clear .. fully opaque
 
 
 @cache
 def load_logo(path: Path) -> np.ndarray:
-    """The logo as RGBA (a logo without alpha is used as an opaque rectangle)."""
+    """The logo as RGBA: its own alpha, else keyed off a plain ground, else opaque."""
     loaded = load_image(path, name=f"brand logo {path}", min_side=8)
-    return loaded.rgba()
+    if loaded.alpha is not None:
+        return loaded.rgba()
+    keyed = key_plain_ground(loaded.rgb)
+    return keyed if keyed is not None else loaded.rgba()
+
+
+def logo_warning(path: Path) -> str | None:
+    """What a run should say about this logo (it has no alpha channel), or None; loading
+    it raises ImageInputError when it cannot be used at all."""
+    loaded = load_image(path, name=f"brand logo {path}", min_side=8)
+    if loaded.alpha is not None:
+        return None
+    fix = "export it as a PNG with a transparent background"
+    if key_plain_ground(loaded.rgb) is not None:
+        return (f"brand logo {path} has no alpha channel: its plain background colour is "
+                f"made transparent (keyed); {fix} to control its edges")
+    return (f"brand logo {path} has no alpha channel and no plain background: it is drawn "
+            f"as an opaque rectangle; {fix}")
+
+
+def key_plain_ground(rgb: np.ndarray) -> np.ndarray | None:
+    """RGBA with the ground colour (the border's median, when nearly all the border is
+    that colour) made transparent, and edge colours un-blended from it; None when the
+    border is not plain."""
+    pixels = rgb.astype(np.float32)
+    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    ground = np.median(border, axis=0)
+    if float(np.mean(np.linalg.norm(border - ground, axis=1) < PLAIN_GROUND)) < PLAIN_SHARE:
+        return None
+    distance = np.linalg.norm(pixels - ground, axis=2)
+    alpha = np.clip((distance - KEY_SOFT[0]) / (KEY_SOFT[1] - KEY_SOFT[0]), 0.0, 1.0)
+    safe = np.maximum(alpha, 1e-3)[..., None]
+    ink = np.where(alpha[..., None] > 0, (pixels - ground * (1.0 - safe)) / safe, pixels)
+    rgba = np.dstack([np.clip(ink + 0.5, 0, 255), alpha * 255.0 + 0.5])
+    return rgba.astype(np.uint8)
 
 
 def logo_box(logo_hw: tuple[int, int], frame: PixelBox, safe: PixelBox,

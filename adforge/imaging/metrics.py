@@ -72,3 +72,42 @@ def alpha_box(alpha: np.ndarray, threshold: float = 0.5) -> PixelBox:
     if len(xs) == 0:
         return PixelBox(0, 0, 0, 0)
     return PixelBox(int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+
+
+def laplacian_variance(rgb: np.ndarray, mask: np.ndarray) -> float:
+    """Sharpness: the variance of the Laplacian of the luma inside `mask` (0 when empty)."""
+    response = cv2.Laplacian(_luma(rgb), cv2.CV_32F, ksize=3)
+    inside = mask.astype(bool)
+    return float(response[inside].var()) if inside.any() else 0.0
+
+
+def product_region_checks(ad: np.ndarray, source_rgba: np.ndarray,
+                          box: PixelBox) -> dict[str, float]:
+    """How the product came through on the delivered canvas, against its source.
+
+    `source_rgba`: the cutout, cropped as the retouch crops it, so that it fills `box`
+    exactly as the placed product does. Compared at the placed size:
+    - `product_visible`: the share of the box its matte covers (alpha >= 0.5): near 0
+      when the segmenter found no solid product and a ghost was placed;
+    - `product_ssim`: SSIM of the ad's product region against the source, inside the
+      solid matte (shrunk by a few pixels: the edge blends with the backdrop);
+    - `sharpness_ratio`: the region's variance of the Laplacian over the source's.
+    """
+    height, width = ad.shape[:2]
+    inside = PixelBox(max(0, box.x0), max(0, box.y0), min(width, box.x1), min(height, box.y1))
+    if inside.area == 0:
+        return {"product_visible": 0.0, "product_ssim": 0.0, "sharpness_ratio": 0.0}
+    shrinking = box.width <= source_rgba.shape[1] and box.height <= source_rgba.shape[0]
+    source = cv2.resize(source_rgba, (box.width, box.height),  # as the composite resizes
+                        interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
+    source = source[inside.y0 - box.y0:inside.y1 - box.y0, inside.x0 - box.x0:inside.x1 - box.x0]
+    region = ad[inside.y0:inside.y1, inside.x0:inside.x1]
+    solid = source[..., 3] >= 128
+    core = cv2.erode(solid.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    source_sharpness = laplacian_variance(source[..., :3], core)
+    return {
+        "product_visible": float(solid.sum() / box.area),
+        "product_ssim": ssim(source[..., :3], region, core) if core.any() else 0.0,
+        "sharpness_ratio": (laplacian_variance(region, core) / source_sharpness
+                            if source_sharpness > 0 else 1.0),
+    }

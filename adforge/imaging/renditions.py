@@ -21,7 +21,7 @@ from adforge.brandkit import BrandKit
 from adforge.imaging.composite import Layers, compose_layers, place_product
 from adforge.imaging.logo import load_logo, logo_box, paste_logo
 from adforge.imaging.metrics import overlap_fraction, text_contrast
-from adforge.specs import AdCopy, LayoutSpec, PixelBox, Placement, RenditionSpec
+from adforge.specs import AdCopy, LayoutSpec, PixelBox, Placement, RenditionSpec, TextRole
 
 
 @dataclass
@@ -57,7 +57,7 @@ def compose_rendition(
                               spec.safe_area.to_pixels(spec.width, spec.height))
     # 3. Set the type, measure the result, add the logo
     text = renderer.render(flat, layout, copy, brand)
-    image, quality = finish_canvas(spec, layers.product_box, layout, text, brand)
+    image, quality = finish_canvas(spec, layers.product_box, layout, text, brand, copy)
     return Rendition(spec=spec, image=image, layers=layers, layout=layout,
                      fits=text.fits, quality=quality)
 
@@ -74,25 +74,28 @@ def compose_canvas(spec: RenditionSpec, product_rgba: np.ndarray, background: np
 
 
 def finish_canvas(spec: RenditionSpec, product_box: PixelBox, layout: LayoutSpec,
-                  text: Any, brand: BrandKit) -> tuple[np.ndarray, dict[str, float]]:
+                  text: Any, brand: BrandKit,
+                  copy: AdCopy) -> tuple[np.ndarray, dict[str, float]]:
     """The canvas with its copy set (`text`: a `TextResult`), measured, with the brand's
     logo in a free corner of the safe area: the delivered image and its quality."""
-    quality = rendition_quality(spec, product_box, layout, text.backing, text.fits)
+    quality = rendition_quality(spec, product_box, layout, text.backing, text.fits, copy)
     safe = spec.safe_area.to_pixels(spec.width, spec.height)
     copy_boxes = [f.box for f in text.fits] or [
         box.box.to_pixels(spec.width, spec.height) for box in layout.boxes]
-    image = _with_logo(text.image, brand, safe, [product_box, *copy_boxes])
+    image, logo = _with_logo(text.image, brand, safe, [product_box, *copy_boxes])
+    quality["logo_inside_safe"] = float(logo is None or safe.contains(logo))
     return image, quality
 
 
 def _with_logo(image: np.ndarray, brand: BrandKit, safe: PixelBox,
-               avoid: list[PixelBox]) -> np.ndarray:
+               avoid: list[PixelBox]) -> tuple[np.ndarray, PixelBox | None]:
+    """The image with the logo, and where it went (None: no logo, or no free corner)."""
     if brand.logo is None:
-        return image
+        return image, None
     logo = load_logo(brand.logo)
     frame = PixelBox(0, 0, image.shape[1], image.shape[0])
     box = logo_box(logo.shape[:2], frame, safe, avoid)
-    return image if box is None else paste_logo(image, logo, box)
+    return (image, None) if box is None else (paste_logo(image, logo, box), box)
 
 
 def fit_background(background: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -109,8 +112,10 @@ def fit_background(background: np.ndarray, width: int, height: int) -> np.ndarra
 
 
 def rendition_quality(spec: RenditionSpec, product_box: PixelBox, layout: LayoutSpec,
-                      backing: np.ndarray, fits: list[Any]) -> dict[str, float]:
-    """The checks every rendition must pass, as numbers (1.0 = true for the booleans)."""
+                      backing: np.ndarray, fits: list[Any], copy: AdCopy) -> dict[str, float]:
+    """The checks of a typeset rendition, as numbers (1.0 = true for the booleans); the
+    gates that judge them are in `adforge.gates`. `copy_exact`: every role that has copy
+    was set, none ellipsized (an edit, which sets no boxes, is judged by its caller)."""
     frame = PixelBox(0, 0, spec.width, spec.height)
     safe = spec.safe_area.to_pixels(spec.width, spec.height)
     colors = {b.role: b.color for b in layout.boxes}
@@ -125,18 +130,12 @@ def rendition_quality(spec: RenditionSpec, product_box: PixelBox, layout: Layout
                                            for b in ink_boxes), default=0.0)),
         "min_contrast": float(min(contrasts, default=21.0)),
         "ellipsized": float(any(f.ellipsized for f in fits)),
+        "copy_exact": float(copy_set_exactly(fits, copy)),
     }
 
 
-QUALITY_GATES = {
-    "product_inside": lambda v: v == 1.0,
-    "text_inside_safe": lambda v: v == 1.0,
-    "text_product_overlap": lambda v: v == 0.0,
-    "min_contrast": lambda v: v >= 4.5,
-    "ellipsized": lambda v: v == 0.0,
-}
-
-
-def passes(metric: str, value: float) -> bool:
-    gate = QUALITY_GATES.get(metric)
-    return True if gate is None else bool(gate(value))
+def copy_set_exactly(fits: list[Any], copy: AdCopy) -> bool:
+    """Nothing ellipsized, and no role with copy left out (a layout without its box)."""
+    set_roles = {f.role for f in fits if f.lines}
+    wanted = {role for role in TextRole if copy.text_for(role).strip()}
+    return wanted <= set_roles and not any(f.ellipsized for f in fits)

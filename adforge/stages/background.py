@@ -32,7 +32,7 @@ from adforge.stages.job import (
     batch_call,
     blob_image,
     first_error,
-    layer_png,
+    layer_array,
 )
 from adforge.storage import sha256_bytes
 
@@ -105,7 +105,7 @@ def store_backdrop(cfg: RunConfig, canvas: CanvasJob, generator: Any, plan: Back
 
     def compute() -> StageOutput:
         backdrop = image if image is not None else make_backdrop(cfg, generator, plan)
-        return StageOutput(blobs={"background": layer_png(backdrop)},
+        return StageOutput(blobs={"background": layer_array(backdrop)},
                            meta={"width": request.width, "height": request.height,
                                  "generated": plan.key["params"]["generated"],
                                  "restyled": plan.reference is not None})
@@ -164,7 +164,7 @@ def _recompose_canvas(cfg: RunConfig, canvas: CanvasJob, made: list[CanvasJob]) 
     def compute() -> StageOutput:
         backdrop = fit_background(blob_image(cfg, source, "background"), spec.width,
                                   spec.height)
-        return StageOutput(blobs={"background": layer_png(backdrop)},
+        return StageOutput(blobs={"background": layer_array(backdrop)},
                            meta={"width": spec.width, "height": spec.height,
                                  "generated": source.meta.get("generated"),
                                  "recomposed_from": nearest.platform})

@@ -11,7 +11,7 @@ from adforge.imaging.composite import light_of, retouch_product
 from adforge.imaging.renditions import compose_canvas
 from adforge.specs import rendition_spec
 from adforge.stagecache import Manifest, RunConfig, StageOutput, run_cached
-from adforge.stages.job import CanvasJob, Outcome, ProductJob, blob_image, each_canvas, layer_png
+from adforge.stages.job import CanvasJob, Outcome, ProductJob, blob_image, each_canvas, layer_array
 
 
 def composite_products(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
@@ -34,8 +34,8 @@ def composite_canvas(cfg: RunConfig, job: ProductJob, canvas: CanvasJob) -> Canv
         layers = compose_canvas(spec, product, backdrop, placement=settings.placement,
                                 light_x=light_x)
         return StageOutput(
-            blobs={"shadow": layer_png((layers.shadow * 255 + 0.5).astype(np.uint8)),
-                   "composite": layer_png(layers.flatten())},
+            blobs={"shadow": layer_array((layers.shadow * 255 + 0.5).astype(np.uint8)),
+                   "composite": layer_array(layers.flatten())},
             stored={"product": retouched.blobs["product"]},
             meta={"delta_e": retouched.meta["delta_e"], "light_x": light_x,
                   "product_box": list(layers.product_box)},
@@ -61,7 +61,7 @@ def retouch(cfg: RunConfig, cutout_made: Manifest, light: np.ndarray) -> Manifes
                                np.asarray(light_8bit, np.float32),
                                harmonise=settings.harmonise, max_delta_e=settings.max_delta_e,
                                sharpen=settings.sharpen, contrast=settings.contrast)
-        return StageOutput(blobs={"product": layer_png(made.rgba)},
+        return StageOutput(blobs={"product": layer_array(made.rgba)},
                            meta={"delta_e": made.delta_e, "light": light_8bit})
 
     return run_cached(cfg, stage="retouch", inputs={"cutout": cutout_made.key},

@@ -3,6 +3,7 @@ inside a batch, and how stage images are encoded and read back."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from adforge.brief import BriefRow
 from adforge.errors import StageError
+from adforge.gates import GateRecord
 from adforge.imageio import decode_png, encode_png
 from adforge.stagecache import Manifest, RunConfig, load_blob
 
@@ -24,6 +26,8 @@ class CanvasJob(BaseModel):
     composite: Manifest | None = None
     layout: Manifest | None = None
     text: Manifest | None = None
+    gate: GateRecord | None = Field(default=None, description="the quality gates' verdict "
+                                    "and every attempt at the canvas (adforge.stages.gate)")
 
     def need(self, stage: str, sku: str = "") -> Manifest:
         """The manifest of an earlier stage (missing: the flow ran stages out of order)."""
@@ -129,9 +133,23 @@ def ad_png(array: np.ndarray) -> tuple[bytes, str]:
 
 
 def layer_png(array: np.ndarray) -> tuple[bytes, str]:
-    """A working layer, read back by later stages: uncompressed PNG, ten times faster."""
+    """A layer a person may open (the cutout): uncompressed PNG, ten times faster."""
     return encode_png(array, level=0), "png"
 
 
+def layer_array(array: np.ndarray) -> tuple[bytes, str]:
+    """A working layer only later stages read (a canvas's backdrop, composite, shadow,
+    retouched product): the raw array in NumPy's format, written and read back about ten
+    times faster than even an uncompressed PNG (no row filtering, no checksums)."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    return buffer.getvalue(), "npy"
+
+
 def blob_image(cfg: RunConfig, manifest: Manifest, name: str) -> np.ndarray:
-    return decode_png(load_blob(cfg, manifest.blobs[name]))
+    """A stored image blob, decoded by its kind (a PNG, or a NumPy array)."""
+    key = manifest.blobs[name]
+    data = load_blob(cfg, key)
+    if key.endswith(".npy"):
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    return decode_png(data)

@@ -1,36 +1,63 @@
 """Publish: finished files into the output folder, rows into the tracking database, and
 the run's contact sheet and report.
 
-    <out>/<run>/<sku>/<platform>.png           every canvas's finished ad
+    <out>/<run>/<sku>/<platform>.png           every delivered canvas's finished ad
     <out>/<run>/<sku>/<platform>.layout.json   where its copy went, and who decided
     <out>/<run>/<sku>/cutout.png               the product's cutout
+    <out>/<run>/review/<sku>/<platform>.*      a canvas a quality gate held back: the ad,
+                                               its layout, its gates (`.gates.json`)
     <out>/<run>/contact_sheet.png              every product x platform (stored thumbnails)
     <out>/<run>/report.html                    what the tracking database holds for the run
 
+Only a canvas that passed every quality gate (adforge.gates) is delivered; one that still
+fails after its repairs waits in the review queue (`reviews` rows) until a person
+approves it, which delivers it exactly as here (`deliver`), or rejects it.
+
 The canvases' layers (background, shadow, product, composite) stay in the asset store,
-where the renditions flow re-composes from them. With a remote (S3) store the database
-points at the stored objects and the report is uploaded beside the run's records with
-presigned links. The run's config and each product's manifests are kept in the store.
+where the renditions flow re-composes from them. With a remote (S3) store every delivered
+ad is also uploaded under the delivery prefix `runs/<run>/delivery/<sku>/<platform>.png`
+(a held one is not), the database points at the stored objects, and the report is
+uploaded beside the run's records with presigned links. The run's config and each
+product's manifests are kept in the store.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from adforge.db import repository as repo
+from adforge.db import reviews
+from adforge.gates import GateResult, evaluate
 from adforge.imageio import encode_png
 from adforge.imaging.contact_sheet import SheetCell, contact_sheet
-from adforge.imaging.renditions import passes
 from adforge.publishing import presigner, rendition_uri, upload_contact_sheet, upload_pending
 from adforge.report import fallback_mark, render_html
 from adforge.stagecache import Manifest, RunConfig, database, load_blob, store
+from adforge.stages.gate import measures_of
 from adforge.stages.job import CanvasJob, Outcome, ProductJob, blob_image, each
 from adforge.storage import AssetStore, write_file_atomic
+
+REVIEW_MARK = "review"  # the contact sheet's tag on a canvas held for review
 
 
 def run_folder(cfg: RunConfig) -> Path:
     return cfg.out_dir / cfg.run_id
+
+
+def review_folder(cfg: RunConfig, sku: str) -> Path:
+    return run_folder(cfg) / "review" / sku
+
+
+def delivery_key(run_id: str, sku: str, platform: str) -> str:
+    """Where a delivered ad goes in a remote store (the S3 delivery prefix)."""
+    return f"runs/{run_id}/delivery/{sku}/{platform}.png"
+
+
+def is_held(canvas: CanvasJob) -> bool:
+    """Whether a quality gate holds the canvas back for a person's review."""
+    return canvas.gate is not None and canvas.gate.held
 
 
 def publish_products(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
@@ -39,67 +66,135 @@ def publish_products(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
 
 
 def publish_product(cfg: RunConfig, job: ProductJob) -> ProductJob:
-    """Write the product's ads, layouts and cutout; record its rows."""
-    # 1. The cutout, every canvas's ad and layout, as files
-    folder = run_folder(cfg) / job.sku
-    write_file_atomic(folder / "cutout.png", load_blob(cfg, job.need("cutout").blobs["cutout"]))
-    files = delivered_files(cfg, job)
-    for platform, canvas in job.canvases.items():
-        write_file_atomic(files[platform], load_blob(cfg, _ad(job, canvas).blobs["image"]))
-        layout = canvas.need("layout", job.sku).meta["layout"]
-        write_file_atomic(folder / f"{platform}.layout.json",
-                          json.dumps(layout, indent=2, ensure_ascii=False).encode())
-    # 2. S3: no row points at an object before it is uploaded
-    assets = store(cfg)
-    upload_pending(assets)
-    # 3. Rows: each canvas's rendition and quality, the cutout's, then the product is done
-    for platform, canvas in job.canvases.items():
-        _record_canvas(cfg, job, canvas,
-                       rendition_uri(assets, files[platform], _ad(job, canvas).blobs["image"]))
+    """Deliver the product's passing canvases, hold the others for review, record rows."""
+    # 1. The held canvases' files and queue rows; the passing ones delivered
+    held = [canvas for canvas in job.canvases.values() if is_held(canvas)]
+    passed = [canvas for canvas in job.canvases.values() if not is_held(canvas)]
+    if held and not passed and not job.finished:  # nothing delivered: the cutout waits too
+        _write_cutout(cfg, job, review_folder(cfg, job.sku))
+    for canvas in held:
+        hold_for_review(cfg, job, canvas)
+    deliver(cfg, job, passed)
+    # 2. Every canvas's gates and attempts, the cutout's confidence; then the status
+    for canvas in job.canvases.values():
+        record_quality(cfg, job, canvas)
     _record_cutout_quality(cfg, job)
     save_job(cfg, job)
-    repo.set_product_status(database(cfg.db_url), cfg.run_id, job.sku, "done")
+    repo.set_product_status(database(cfg.db_url), cfg.run_id, job.sku,
+                            "needs-review" if held else "done")
     return job
 
 
+def deliver(cfg: RunConfig, job: ProductJob, canvases: list[CanvasJob]) -> None:
+    """Deliver canvases: their files, their objects under a remote store's delivery
+    prefix, then their rendition rows (no row points at an object before it is up).
+    Raises TransientError while S3 is unreachable."""
+    assets = store(cfg)
+    if canvases:
+        _write_cutout(cfg, job, run_folder(cfg) / job.sku)
+    for canvas in canvases:
+        ad = load_blob(cfg, _ad(job, canvas).blobs["image"])
+        _write_canvas_files(run_folder(cfg) / job.sku, canvas, ad)
+        if assets.is_remote:
+            assets.put_bytes(delivery_key(cfg.run_id, job.sku, canvas.platform), ad,
+                             "image/png")
+    upload_pending(assets)
+    for canvas in canvases:
+        local = (run_folder(cfg) / job.sku / f"{canvas.platform}.png").resolve()
+        _record_rendition(cfg, job, canvas,
+                          rendition_uri(assets, local, _ad(job, canvas).blobs["image"]))
+
+
+def hold_for_review(cfg: RunConfig, job: ProductJob, canvas: CanvasJob) -> None:
+    """`review/<sku>/<platform>.*` and the queue's row: the ad is not delivered."""
+    ad = _ad(job, canvas)
+    folder = review_folder(cfg, job.sku)
+    _write_canvas_files(folder, canvas, load_blob(cfg, ad.blobs["image"]))
+    record = canvas.gate.model_dump(mode="json") if canvas.gate else {}
+    write_file_atomic(folder / f"{canvas.platform}.gates.json",
+                      json.dumps(record, indent=2, ensure_ascii=False).encode())
+    assets = store(cfg)
+    picture = str((folder / f"{canvas.platform}.png").resolve())
+    if assets.is_remote:  # the stored ad, so that the uploaded report can show it
+        picture = assets.uri(ad.blobs["image"])
+    reviews.hold(database(cfg.db_url), run_id=cfg.run_id, sku=job.sku,
+                 platform=canvas.platform, failing=canvas.gate.failing() if canvas.gate else [],
+                 picture=picture, asset_key=ad.key)
+
+
+def _write_cutout(cfg: RunConfig, job: ProductJob, folder: Path) -> None:
+    write_file_atomic(folder / "cutout.png", load_blob(cfg, job.need("cutout").blobs["cutout"]))
+
+
+def _write_canvas_files(folder: Path, canvas: CanvasJob, ad: bytes) -> None:
+    write_file_atomic(folder / f"{canvas.platform}.png", ad)
+    layout = canvas.layout.meta["layout"] if canvas.layout else {}
+    write_file_atomic(folder / f"{canvas.platform}.layout.json",
+                      json.dumps(layout, indent=2, ensure_ascii=False).encode())
+
+
 def delivered_files(cfg: RunConfig, job: ProductJob) -> dict[str, Path]:
-    """Where each of the product's ads is delivered: platform -> file."""
+    """Where each of the product's delivered ads is: platform -> file (the canvases a
+    quality gate holds for review are not delivered)."""
     folder = run_folder(cfg) / job.sku
     return {platform: (folder / f"{platform}.png").resolve()
-            for platform in job.all_canvases()}
+            for platform, canvas in job.all_canvases().items() if not is_held(canvas)}
 
 
 def _ad(job: ProductJob, canvas: CanvasJob) -> Manifest:
     return canvas.need("text", job.sku)
 
 
-def _record_canvas(cfg: RunConfig, job: ProductJob, canvas: CanvasJob, uri: str) -> None:
-    """The rendition row (what made it, where it is) and its quality rows: the checks of
-    the finished ad, the product's ΔE, each text attempt."""
-    db = database(cfg.db_url)
+def _record_rendition(cfg: RunConfig, job: ProductJob, canvas: CanvasJob, uri: str) -> None:
+    """The rendition row: what made it (a repair too), where it is."""
     ad = _ad(job, canvas)
-    repo.record_rendition(db, run_id=cfg.run_id, sku=job.sku, platform=canvas.platform,
-                          width=ad.meta["width"], height=ad.meta["height"], uri=uri,
-                          asset_key=ad.key, backends=ad.meta["backends"])
-    delta_e = float(canvas.need("composite", job.sku).meta["delta_e"])
-    checks = {metric: (value, passes(metric, value))
-              for metric, value in ad.meta["quality"].items()}
-    checks["delta_e"] = (delta_e, delta_e <= cfg.composite.max_delta_e)
+    backends = dict(ad.meta["backends"])
+    repair = canvas.gate.repair_part() if canvas.gate else None
+    if repair is not None:
+        backends["repair"] = repair
+    repo.record_rendition(database(cfg.db_url), run_id=cfg.run_id, sku=job.sku,
+                          platform=canvas.platform, width=ad.meta["width"],
+                          height=ad.meta["height"], uri=uri, asset_key=ad.key,
+                          backends=backends)
+
+
+def gate_results(cfg: RunConfig, job: ProductJob, canvas: CanvasJob) -> list[GateResult]:
+    """The gates' verdicts on the canvas as kept (judged now for a canvas made before
+    the gate stage ran, as the renditions flow's earlier canvases may be)."""
+    if canvas.gate is not None:
+        return canvas.gate.chosen.results
+    return evaluate(measures_of(job, canvas), cfg.quality, canvas.platform)
+
+
+def record_quality(cfg: RunConfig, job: ProductJob, canvas: CanvasJob) -> None:
+    """The canvas's quality rows: every measure of the kept rendering with its gate's
+    verdict (subject `<platform>`), each attempt's gates when repairs were tried
+    (`<platform>:attempt-<n>`), each text edit (`<platform>:text-<n>-<backend>`)."""
+    db = database(cfg.db_url)
+    verdicts = {result.gate: result.passed for result in gate_results(cfg, job, canvas)}
+    measures = measures_of(job, canvas)
+    measures.pop("segment_confidence")  # the product's, recorded once (subject `cutout`)
     repo.record_qualities(db, run_id=cfg.run_id, sku=job.sku, subject=canvas.platform,
-                          checks=checks)
-    for number, attempt in enumerate(ad.meta.get("attempts", []), 1):
-        _record_text_attempt(cfg, job.sku, canvas.platform, number, attempt)
+                          checks={metric: (value, verdicts.get(metric, True))
+                                  for metric, value in measures.items()})
+    attempts = canvas.gate.attempts if canvas.gate else []
+    for attempt in attempts if len(attempts) > 1 else []:
+        repo.record_qualities(db, run_id=cfg.run_id, sku=job.sku,
+                              subject=f"{canvas.platform}:attempt-{attempt.number}"[:50],
+                              checks={r.gate: (r.value, r.passed) for r in attempt.results})
+    for number, text_attempt in enumerate(_ad(job, canvas).meta.get("attempts", []), 1):
+        _record_text_attempt(cfg, job.sku, canvas.platform, number, text_attempt)
 
 
 def _record_cutout_quality(cfg: RunConfig, job: ProductJob) -> None:
     confidence = float(job.need("cutout").meta["confidence"])
     repo.record_qualities(database(cfg.db_url), run_id=cfg.run_id, sku=job.sku,
                           subject="cutout", checks={"segment_confidence": (
-                              confidence, confidence >= cfg.segment.min_confidence)})
+                              confidence, confidence >= cfg.quality.min_segment_confidence)})
 
 
 def _record_text_attempt(cfg: RunConfig, sku: str, platform: str, number: int,
-                         attempt: dict) -> None:
+                         attempt: dict[str, Any]) -> None:
     """One neural text edit (or the typesetting fallback) on one canvas: its seconds and
     verification metrics as quality rows of subject `<platform>:text-<n>-<backend>`,
     marked with its verdict."""
@@ -125,10 +220,13 @@ def save_job(cfg: RunConfig, job: ProductJob) -> None:
                          kept.model_dump_json().encode(), "application/json")
 
 
-def load_run(assets: AssetStore, run_id: str,
-             skus: list[str]) -> tuple[RunConfig, list[ProductJob]]:
-    """A finished run's config and the manifests of its products `skus`."""
+def load_run(assets: AssetStore, run_id: str, skus: list[str],
+             db_url: str | None = None) -> tuple[RunConfig, list[ProductJob]]:
+    """A finished run's config and the manifests of its products `skus`; `db_url`: the
+    tracking database (a stored config leaves it out: it may hold a password)."""
     cfg = RunConfig.model_validate_json(assets.get_bytes(f"runs/{run_id}/config.json"))
+    if db_url is not None:
+        cfg = cfg.model_copy(update={"db_url": db_url})
     jobs = [ProductJob.model_validate_json(assets.get_bytes(f"runs/{run_id}/jobs/{sku}.json"))
             for sku in skus]
     return cfg, jobs
@@ -137,17 +235,35 @@ def load_run(assets: AssetStore, run_id: str,
 def write_contact_sheet(cfg: RunConfig, jobs: list[ProductJob], platforms: list[str]) -> Path:
     """`<out>/<run>/contact_sheet.png`: every product x platform, labelled, from the
     thumbnails the text stage stored with each finished ad."""
-    grid = [(job.sku, {platform: _sheet_cell(cfg, _ad(job, canvas))
+    grid = [(job.sku, {platform: _sheet_cell(cfg, _ad(job, canvas), is_held(canvas))
                        for platform, canvas in job.canvases.items()}) for job in jobs]
     path = run_folder(cfg) / "contact_sheet.png"
     write_file_atomic(path, encode_png(contact_sheet(grid, platforms), level=3))
     return path
 
 
-def _sheet_cell(cfg: RunConfig, ad: Manifest) -> SheetCell:
-    """A canvas on the sheet: its thumbnail, size, and a mark when a part fell back."""
-    return SheetCell(blob_image(cfg, ad, "thumb"), ad.meta["width"], ad.meta["height"],
-                     fallback_mark(ad.meta["backends"]))
+def _sheet_cell(cfg: RunConfig, ad: Manifest, held: bool = False) -> SheetCell:
+    """A canvas on the sheet: its thumbnail, size, and a mark when it waits for review
+    or a part fell back."""
+    mark = REVIEW_MARK if held else fallback_mark(ad.meta["backends"])
+    return SheetCell(blob_image(cfg, ad, "thumb"), ad.meta["width"], ad.meta["height"], mark)
+
+
+def write_review_sheet(cfg: RunConfig, jobs: list[ProductJob]) -> Path | None:
+    """`<out>/<run>/review/review_sheet.png`: only the canvases held for review; None
+    when nothing waits."""
+    grid = []
+    for job in jobs:
+        held = {platform: _sheet_cell(cfg, _ad(job, canvas), held=True)
+                for platform, canvas in job.canvases.items() if is_held(canvas)}
+        if held:
+            grid.append((job.sku, held))
+    if not grid:
+        return None
+    platforms = list(dict.fromkeys(platform for _, cells in grid for platform in cells))
+    path = run_folder(cfg) / "review" / "review_sheet.png"
+    write_file_atomic(path, encode_png(contact_sheet(grid, platforms), level=3))
+    return path
 
 
 def write_report(cfg: RunConfig) -> Path:

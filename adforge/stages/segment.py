@@ -69,7 +69,9 @@ def decode_photo(cfg: RunConfig, job: ProductJob, data: bytes) -> LoadedImage:
 
 def segment_key(cfg: RunConfig, data: bytes, segmenter: Any) -> dict[str, Any]:
     return {"stage": "segment", "inputs": {"photo": sha256_bytes(data)},
-            "params": cfg.images.model_dump(), "backend": segmenter.cache_key}
+            # max_bytes only guards reading: it changes no cutout, so no key
+            "params": cfg.images.model_dump(exclude={"max_bytes"}),
+            "backend": segmenter.cache_key}
 
 
 def store_cutout(cfg: RunConfig, job: ProductJob, data: bytes, segmenter: Any,

@@ -4,8 +4,9 @@ The run's text renderer is the edit model (Qwen-Image-Edit, its edits verified i
 the product's matte and by OCR where the language allows, falling back to typesetting on
 that canvas) or typesetting with the brand's fonts; a row's `text_mode` (else the kit's,
 else the run's) chooses per product. The finished canvas is the delivered ad: its
-quality is measured, a thumbnail stored for the contact sheet, and what made each of its
-parts recorded (`backends`).
+quality is measured (what the gates of `adforge.gates` judge: the copy, its contrast and
+place, and how the product came through against its cutout), a thumbnail stored for the
+contact sheet, and what made each of its parts recorded (`backends`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ import numpy as np
 
 from adforge.brief import resolve_text_mode
 from adforge.imaging.contact_sheet import CELL, thumbnail
+from adforge.imaging.matte import crop_to_alpha
+from adforge.imaging.metrics import product_region_checks
 from adforge.imaging.renditions import finish_canvas
+from adforge.imaging.retouch import ANY_COVERAGE, RETOUCH_PAD
 from adforge.specs import LayoutSpec, PixelBox, rendition_spec
 from adforge.stagecache import Manifest, RunConfig, StageOutput, run_cached
 from adforge.stages.job import (
@@ -29,6 +33,8 @@ from adforge.stages.job import (
     each_canvas,
     layer_png,
 )
+
+MEASURES = 2  # in the stage's key: a text manifest measured before the gates is remade
 
 
 def text_products(cfg: RunConfig, jobs: list[ProductJob], renderers: dict[str, Any]
@@ -58,9 +64,13 @@ def text_canvas(cfg: RunConfig, job: ProductJob, canvas: CanvasJob,
             if renderer.needs_product_mask else {}
         result = renderer.render(image, layout, job.row.copy, cfg.brand, **extra)
         # 2. Measured, with the logo: the delivered ad and its thumbnail
-        ad, quality = finish_canvas(spec, box, layout, result, cfg.brand)
+        ad, quality = finish_canvas(spec, box, layout, result, cfg.brand, job.row.copy)
+        png = ad_png(ad)
+        quality |= product_checks(cfg, job, ad, box) | {"bytes": float(len(png[0]))}
+        if edit_kept(renderer, result.attempts):
+            quality["copy_exact"] = float(ocr_verified(result.attempts[-1]))
         return StageOutput(
-            blobs={"image": ad_png(ad), "thumb": layer_png(thumbnail(ad))},
+            blobs={"image": png, "thumb": layer_png(thumbnail(ad))},
             meta={"width": spec.width, "height": spec.height, "quality": quality,
                   "fonts": sorted({f.font for f in result.fits}),
                   "ellipsized": any(f.ellipsized for f in result.fits),
@@ -72,9 +82,31 @@ def text_canvas(cfg: RunConfig, job: ProductJob, canvas: CanvasJob,
                                   "copy": job.row.copy.model_dump(),
                                   "brand": cfg.brand.model_dump(mode="json")},
                           params={"min_font_px": cfg.min_font_px, "thumb_px": CELL,
-                                  "spec": spec.model_dump(mode="json")},
+                                  "spec": spec.model_dump(mode="json"), "measures": MEASURES},
                           backend=renderer.cache_key, compute=compute)
     return canvas.model_copy(update={"text": manifest})
+
+
+def product_checks(cfg: RunConfig, job: ProductJob, ad: np.ndarray,
+                   box: PixelBox) -> dict[str, float]:
+    """How the product came through on the ad, against its cutout (cropped as the
+    retouch crops it, so that it fills the product box as the placed product does)."""
+    cutout = blob_image(cfg, job.need("cutout"), "cutout")
+    source = crop_to_alpha(cutout, RETOUCH_PAD, threshold=ANY_COVERAGE)
+    return product_region_checks(ad, source, box)
+
+
+def edit_kept(renderer: Any, attempts: list[dict[str, Any]]) -> bool:
+    """Whether the canvas carries the edit model's text (its last attempt passed)."""
+    return bool(attempts) and attempts[-1]["backend"] == renderer.name \
+        and attempts[-1]["passed"]
+
+
+def ocr_verified(attempt: dict[str, Any]) -> bool:
+    """An edit counts as the exact copy only when OCR read it back: for a language OCR
+    cannot read (or without OCR installed) its check passes unverified, and the copy
+    gate sends the canvas to the typesetting repair instead."""
+    return any(metric.startswith("ocr_") for metric in attempt.get("metrics", {}))
 
 
 def backends_of(job: ProductJob, canvas: CanvasJob, layout: LayoutSpec, renderer: Any,
@@ -102,7 +134,7 @@ def text_record(renderer: Any, attempts: list[dict[str, Any]]) -> dict[str, Any]
     if not attempts:
         return {"backend": "typeset"}
     edits = [a for a in attempts if a["backend"] == renderer.name]
-    if attempts[-1]["passed"] and attempts[-1]["backend"] == renderer.name:
+    if edit_kept(renderer, attempts):
         return {"backend": "edit", "attempts": len(edits)}
     failures = sorted({f for a in edits for f in a.get("failures", [])})
     return {"backend": "typeset", "fallback_from": renderer.name, "attempts": len(edits),

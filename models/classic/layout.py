@@ -60,8 +60,19 @@ class ClassicLayoutAnalyzer(ClassicBackend):
 
     name = "classic"
 
-    def __init__(self, *, contrast_target: float = 4.6) -> None:
+    def __init__(self, *, contrast_target: float = 4.6, type_scale: float = 1.0) -> None:
+        """contrast_target: the copy's worst contrast to reach (an underlay where the
+        brand's colours do not); type_scale: the headline size relative to the frame's
+        usual one (the quality gate's repairs ask for more contrast and smaller type)."""
         self.contrast_target = contrast_target
+        self.type_scale = type_scale
+
+    @property
+    def cache_key(self) -> str:
+        """The name alone with the default options (the keys stay as they were)."""
+        if (self.contrast_target, self.type_scale) == (4.6, 1.0):
+            return self.name
+        return f"{self.name}:contrast={self.contrast_target:g}:type={self.type_scale:g}"
 
     def analyze(self, image: np.ndarray, product_box: PixelBox, copy: AdCopy,
                 brand: BrandKit, safe_area: PixelBox) -> LayoutSpec:
@@ -70,7 +81,8 @@ class ClassicLayoutAnalyzer(ClassicBackend):
         gap = round(PRODUCT_GAP * min(width, height) + PANEL_PADDING * height)
         region = find_text_region(image, product_box, safe_area, gap)
         # 2. Headline, subline and button stacked in it, sized with the brand's fonts.
-        boxes = stack_text_boxes(region, product_box, copy, brand, (width, height))
+        boxes = stack_text_boxes(region, product_box, copy, brand, (width, height),
+                                 self.type_scale)
         # 3. Colours for the real pixels under each box, and an underlay if needed.
         colors, underlay, worst = choose_text_colors(image, boxes, brand,
                                                      self.contrast_target)
@@ -191,13 +203,13 @@ def _side_of(box: PixelBox, product: PixelBox) -> Side:
 
 
 def stack_text_boxes(region: Region, product: PixelBox, copy: AdCopy, brand: BrandKit,
-                     frame: tuple[int, int]) -> list[PlannedBox]:
+                     frame: tuple[int, int], type_scale: float = 1.0) -> list[PlannedBox]:
     """Headline, subline and button boxes, tight around their text, stacked in `region`."""
     width, height = frame
     align = _alignment(region, product, width)
     box_w = min(region.box.width, round((0.72 if align == "center" else 0.8) * width))
     base_px = round(_headline_fraction(width, height) * min(width, height)
-                    * _language_scale(copy.language))
+                    * _language_scale(copy.language) * type_scale)
     rows = _largest_stack(copy, brand, base_px, box_w, region.box.height,
                           round(STACK_FILL * region.box.height), min_font_px(width, height))
     total = _stack_height(rows)

@@ -16,6 +16,11 @@ the backdrop's colour model cannot explain:
 5. the dominant object: small specks dropped, holes filled unless they show the backdrop;
 6. the full-resolution matte (`adforge.imaging.matte.finish_cutout`);
 7. a confidence in 0..1 and, below `min_confidence`, a warning (never an exception).
+
+A grey photo (8- or 16-bit, or colour with no chroma) has no chroma evidence at all, so
+there a pixel darker than any shadow the backdrop could take is strong evidence on its
+own: without that, a grey product could only ever be "probably" product and GrabCut,
+given no sure seed, found nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ STRONG, WEAK = 8.0, 3.5  # evidence in units of the backdrop's own noise spread
 BORDER = 0.03  # border band used to learn the backdrop, fraction of the short side
 NOISE_FLOOR_DE, NOISE_FLOOR_RATIO = 1.0, 0.012  # never trust noise below these
 EDGE_STEP = 3.5  # ΔE per working pixel: steeper than any penumbra, a silhouette edge
+GREY_CHROMA = 1.0  # largest |a|, |b| of a photo with no colour (a grey photo)
 
 
 @dataclass
@@ -53,12 +59,15 @@ class Evidence:
     chroma: np.ndarray  # perpendicular distance to the backdrop's shadow ray
     light: np.ndarray  # (s - 1) / noise: > 0 brighter than the backdrop, < 0 darker
     too_dark: np.ndarray  # bool: darker than any shadow the backdrop could take
+    grey: bool = False  # a photo without colour: darkness is all the evidence there is
 
     @property
     def strength(self) -> np.ndarray:
-        """A single score: chroma, brightening, and darkness beyond any shadow."""
+        """A single score: chroma, brightening, and darkness beyond any shadow (which,
+        in a grey photo, passes the strong seeds' threshold by itself)."""
         score = np.hypot(self.chroma, np.maximum(self.light, 0.0))
-        return np.where(self.too_dark, np.maximum(score, STRONG), score)
+        floor = 2.0 * STRONG if self.grey else STRONG
+        return np.where(self.too_dark, np.maximum(score, floor), score)
 
     @property
     def backdrop_like(self) -> np.ndarray:
@@ -142,6 +151,7 @@ def measure_evidence(lab: np.ndarray, backdrop: Backdrop, shadow_depth: float) -
         chroma=chroma / backdrop.chroma_noise,
         light=(ratio - 1.0) / backdrop.ratio_noise,
         too_dark=ratio < deepest,
+        grey=float(np.abs(lab[..., 1:]).max(initial=0.0)) < GREY_CHROMA,
     )
 
 

@@ -52,8 +52,11 @@ def test_the_mood_image_resolves_beside_the_kit_file_not_the_working_folder(
 
 
 def test_an_absolute_mood_image_and_an_s3_one_are_kept(tmp_path: Path) -> None:
-    mood = _mood(tmp_path, "elsewhere/mood.png")
-    assert load_brand_kit(_kit(tmp_path, f"mood_image: {mood}\n")).mood_image == mood
+    mood = _mood(tmp_path, "elsewhere/mood.png")  # outside the kit's folder: allowed here
+    kit_file = _kit(tmp_path, f"mood_image: {mood}\n")
+    assert load_brand_kit(kit_file, allow_outside=True).mood_image == mood
+    with pytest.raises(BrandKitError, match="outside the brand kit's folder"):
+        load_brand_kit(kit_file)
     uri = "s3://brand-assets/moods/autumn.jpg"
     kit = load_brand_kit(_kit(tmp_path, f"mood_image: {uri}\ntext_mode: edit\n"))
     assert kit.mood_image == uri and kit.text_mode == "edit"

@@ -267,6 +267,7 @@ def test_run_summary_shape(db: Database) -> None:
         "renditions": [{"platform": "blog_header", "width": 1600, "height": 900,
                         "uri": "file:///r.png", "backends": None}],
         "quality": {"master": {"fidelity": {"value": 0.99, "passed": True}}},
+        "reviews": [],
     }]
     assert summary["errors"][0]["sku"] is None
     assert summary["model_events"] == {"birefnet": {"load": 1, "unload": 1}}

@@ -14,7 +14,8 @@ import pytest
 
 from adforge.brandkit import BrandKit
 from adforge.demo import DEMO_BRAND, DEMO_COPY
-from adforge.imaging.renditions import compose_rendition, fit_background, passes
+from adforge.gates import passes
+from adforge.imaging.renditions import compose_rendition, fit_background
 from adforge.imaging.retouch import light_of, retouch_product
 from adforge.samples import SAMPLE_KINDS, render_sample
 from adforge.specs import PRESETS, AdCopy, Placement, rendition_spec

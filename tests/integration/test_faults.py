@@ -24,10 +24,14 @@ KINDS = ("bottle", "jar")
 
 
 def _run(brief: Path, brand: Path, s3_env: S3Env, pg_url: str) -> dict:
-    from flows.brand_content import brand_content
+    """The run's summary, also when it failed (its state carries it)."""
+    from flows.brand_content import brand_content, outcome_of
 
-    return brand_content(brief=str(brief), brand=str(brand), platforms=PLATFORMS,
-                         store=s3_env.store, db_url=pg_url)
+    with pytest.MonkeyPatch.context() as env:  # a worker's own setting, never a parameter
+        env.setenv("ADFORGE_DB_URL", pg_url)
+        return outcome_of(brand_content(brief=str(brief), brand=str(brand),
+                                        platforms=PLATFORMS, store=s3_env.store,
+                                        return_state=True))
 
 
 def test_s3_outage_keeps_local_work_and_a_later_run_publishes_it(

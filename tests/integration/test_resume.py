@@ -32,8 +32,10 @@ MANIFEST = re.compile(r"^campaigns/composite/[0-9a-f]{2}/[0-9a-f]{64}\.json$")
 def _run(brief: Path | str, brand: Path | str, s3_env: S3Env, pg_url: str) -> dict:
     from flows.brand_content import brand_content
 
-    return brand_content(brief=str(brief), brand=str(brand), platforms=PLATFORMS,
-                         store=s3_env.store, db_url=pg_url)
+    with pytest.MonkeyPatch.context() as env:  # a worker's own setting, never a parameter
+        env.setenv("ADFORGE_DB_URL", pg_url)
+        return brand_content(brief=str(brief), brand=str(brand), platforms=PLATFORMS,
+                             store=s3_env.store)
 
 
 def _last_modified(s3_env: S3Env, uri: str) -> dt.datetime:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from adforge.specs import PRESETS
-from tests.service.conftest import Service, write_campaign
+from tests.service.conftest import Service, _cli, write_campaign
 
 pytestmark = pytest.mark.slow
 
@@ -94,6 +94,8 @@ def test_renditions_of_a_tiny_run_are_made_with_its_models_on_the_gpu_pool(
     assert gpu_run["work_pool_name"] == "adforge-gpu"
     assert gpu_run["state_type"] == "COMPLETED", gpu_run["state"]
     assert gpu_run["parameters"]["platforms"] == ["instagram_story"]
+    _cli(["approve", tiny_run, "TINY-0", "--platform", "instagram_story", "--by", "tests"],
+         prefect_service.env)  # held for review like the run's own canvas
     made_by = _made_by(prefect_service, tiny_run, "instagram_story")
     assert made_by["segment"] == {"backend": "birefnet"}
     assert made_by["background"]["backend"] == "flux"
@@ -115,6 +117,8 @@ def test_recomposing_a_tiny_run_loads_no_model_on_the_cpu_pool(
 
     assert finished["work_pool_name"] == "adforge-cpu"
     assert prefect_service.api.subflow_runs(finished["id"]) == []
+    _cli(["approve", tiny_run, "TINY-0", "--platform", "instagram_portrait", "--by", "tests"],
+         prefect_service.env)  # held for review like the run's own canvas
     made_by = _made_by(prefect_service, tiny_run, "instagram_portrait")
     assert made_by["background"]["backend"] == "recompose"
     assert made_by["layout"] == {"backend": "classic"}

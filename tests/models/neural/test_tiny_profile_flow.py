@@ -26,6 +26,10 @@ def tiny_env(adforge_env, monkeypatch, tiny_root, tiny_models):
     monkeypatch.setenv("ADFORGE_PROFILE", "tiny")
     monkeypatch.setenv("ADFORGE_MODELS__TINY_ROOT", str(tiny_root))
     monkeypatch.setenv("ADFORGE_PLATFORMS", '["instagram_post"]')
+    # These tests check what loads and runs; a tiny random model's pictures fail the
+    # quality gates (its products vanish), so the gates record without holding here.
+    # test_a_tiny_run_holds_its_vanished_products_for_review enforces them.
+    monkeypatch.setenv("ADFORGE_QUALITY__ENFORCE", "false")
     runtime.release_all()  # a batch starts as a fresh worker would
     yield adforge_env
     runtime.release_all()
@@ -225,3 +229,50 @@ def test_adforge_run_profile_tiny_runs_the_tiny_models(tiny_env, monkeypatch):
                                       "--profile", "tiny", "--platforms", "instagram_post"])
     assert result.exit_code == 0, result.output
     assert "completed" in result.output
+
+
+def test_a_reference_image_restyles_and_text_mode_typeset_keeps_the_brand_fonts(tiny_env):
+    """A row's `reference` reaches FLUX's image-to-image on each of its canvases, and its
+    `text_mode: typeset` sets the copy with the brand's fonts (no edit model); the other
+    row is generated from its prompt and edited (or typeset after a failed edit)."""
+    from adforge.brief import write_brief
+    from flows.brand_content import brand_content
+
+    folder = tiny_env / "in-reference"
+    brief, brand = write_tiny_campaign(folder, 2)
+    Image.new("RGB", (96, 64), (30, 90, 160)).save(folder / "mood.png")
+    rows = [{**DEMO_COPY[KINDS[0]], "sku": "TINY-0", "image": f"photos/{KINDS[0]}.png",
+             "reference": "mood.png", "reference_strength": 0.7, "text_mode": "typeset"},
+            {**DEMO_COPY[KINDS[1]], "sku": "TINY-1", "image": f"photos/{KINDS[1]}.png"}]
+    write_brief(rows, brief)
+    result = brand_content(brief=str(brief), brand=str(brand),
+                           platforms=["instagram_post", "blog_header"])
+    assert result["status"] == "completed", result.get("failed")
+    rows = rendition_rows(tiny_env, result["run_id"])
+    made = {(sku, platform): backends
+            for sku, platform, backends in rows}
+    assert len(made) == 4, (rows, result)
+    for platform in ("instagram_post", "blog_header"):
+        restyled, generated = made[("TINY-0", platform)], made[("TINY-1", platform)]
+        assert restyled["background"]["restyled"] is True
+        assert generated["background"]["restyled"] is False
+        assert restyled["text"] == {"backend": "typeset"}
+        assert_made_by(generated["text"], "edit", "typeset")
+        assert generated["text"].get("attempts", 0) >= 1
+
+
+def test_a_tiny_run_holds_its_vanished_products_for_review(tiny_env, monkeypatch):
+    """Enforced, the gates catch what the tiny models make: a matte that covers nearly
+    nothing (the product vanished from the ad) and an unsure cutout. Nothing is
+    delivered; every canvas waits for review; the run is Partial, not completed."""
+    from flows.brand_content import brand_content
+
+    monkeypatch.setenv("ADFORGE_QUALITY__ENFORCE", "true")
+    brief, brand = write_tiny_campaign(tiny_env / "in-gates", 1)
+    state = brand_content(brief=str(brief), brand=str(brand), return_state=True)
+    result = state.result()
+    assert state.name == "Partial" and result["counts"]["in_review"] == 1, state.message
+    assert "product_visible" in result["in_review"]["TINY-0"]
+    assert rendition_rows(tiny_env, result["run_id"]) == []
+    assert not (Path(result["out_dir"]) / "TINY-0").exists()
+    assert (Path(result["out_dir"]) / "review" / "TINY-0" / "instagram_post.png").is_file()

@@ -1,0 +1,85 @@
+"""Gate: every finished canvas judged by the quality gates, and repaired before anyone
+is asked to look at it.
+
+A canvas that fails a gate is made again with the next repair that can fix one of its
+failing gates (a `Repair`: another layout analyzer and text renderer, such as the
+classic layout with more contrast and an underlay, or smaller type, typeset with the
+brand's fonts), at most `quality.max_attempts` renderings in all, the first included.
+Every attempt is kept in the canvas's `gate` record; the canvas keeps the first passing
+rendering, else the one with the fewest failing gates, and is held for review
+(publish puts it in the review folder). A gate no repair can fix (an unsure cutout, a
+product colour change) sends the canvas to review at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from adforge.gates import Attempt, GateRecord, evaluate
+from adforge.stagecache import RunConfig
+from adforge.stages.job import CanvasJob, Outcome, ProductJob, each_canvas
+from adforge.stages.layout import layout_canvas
+from adforge.stages.text import text_canvas
+
+
+@dataclass(frozen=True)
+class Repair:
+    """Another way to make a canvas: a layout analyzer and a text renderer (any object
+    of the stage contracts), tried when one of the gates it `fixes` failed."""
+
+    name: str
+    analyzer: Any
+    renderer: Any
+    fixes: frozenset[str]
+
+
+def gate_products(cfg: RunConfig, jobs: list[ProductJob],
+                  repairs: list[Repair]) -> list[Outcome]:
+    """Each product's job with a `gate` record on every canvas (the canvas's layout and
+    text those of the rendering kept), or what failed it."""
+    return each_canvas(gate_canvas, cfg, jobs, repairs)
+
+
+def measures_of(job: ProductJob, canvas: CanvasJob) -> dict[str, float]:
+    """What the stages measured of a canvas: the finished ad's checks, the product's
+    colour change, the cutout's confidence."""
+    return {**canvas.need("text", job.sku).meta["quality"],
+            "delta_e": float(canvas.need("composite", job.sku).meta["delta_e"]),
+            "segment_confidence": float(job.need("cutout").meta["confidence"])}
+
+
+def judge(cfg: RunConfig, job: ProductJob, canvas: CanvasJob, number: int,
+          repair: str | None) -> Attempt:
+    return Attempt(number=number, repair=repair, layout=canvas.need("layout", job.sku).key,
+                   text=canvas.need("text", job.sku).key,
+                   results=evaluate(measures_of(job, canvas), cfg.quality, canvas.platform))
+
+
+def gate_canvas(cfg: RunConfig, job: ProductJob, canvas: CanvasJob,
+                repairs: list[Repair]) -> CanvasJob:
+    # 1. The canvas as the stages made it
+    made = [canvas]
+    attempts = [judge(cfg, job, canvas, 1, None)]
+    # 2. Repairs, while it fails a gate one of them can fix (none when gates only record)
+    untried = list(repairs) if cfg.quality.enforce else []
+    while not attempts[-1].passed and len(attempts) < cfg.quality.max_attempts:
+        failing = {result.gate for result in attempts[-1].failed}
+        repair = next((r for r in untried if r.fixes & failing), None)
+        if repair is None:
+            break
+        untried.remove(repair)
+        made.append(repaired(cfg, job, canvas, repair))
+        attempts.append(judge(cfg, job, made[-1], len(attempts) + 1, repair.name))
+    # 3. Keep the first passing rendering, else the least failing (the earliest of those)
+    kept = min(range(len(attempts)), key=lambda i: (len(attempts[i].failed), i))
+    record = GateRecord(attempts=attempts, kept=kept, enforced=cfg.quality.enforce)
+    return made[kept].model_copy(update={"gate": record})
+
+
+def repaired(cfg: RunConfig, job: ProductJob, canvas: CanvasJob, repair: Repair) -> CanvasJob:
+    """The canvas laid out and lettered again by the repair's backends (each a cached
+    stage: a repair made once is not made again)."""
+    fresh = canvas.model_copy(update={"layout": None, "text": None, "gate": None})
+    laid = layout_canvas(cfg, job, fresh, repair.analyzer)
+    return text_canvas(cfg, job, laid, {"edit": repair.renderer, "typeset": repair.renderer})
