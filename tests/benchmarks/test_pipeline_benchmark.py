@@ -27,5 +27,5 @@ def test_pipeline_benchmark_prints_every_key(tmp_path: Path) -> None:
                 "server_start_s", "peak_rss_mb"):
         assert result[key] > 0, key
     assert set(result["stage_ms"]) == {"segment", "background", "composite", "layout",
-                                       "text", "publish"}
+                                       "text", "gate", "publish"}
     assert len(result["ratio_per_repeat"]) == 1
