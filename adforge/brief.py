@@ -324,10 +324,16 @@ def _resolve_location(column: str, value: str,
     the brief's folder (unless `allow_outside`) and, when `check_images` asks it, be a
     regular file within the size cap: all decided without reading it."""
     if "://" in value:
-        if S3_URI.match(value):
+        if not S3_URI.match(value):
+            return value, (f"{column} '{value}' is not a usable URI; write s3://bucket/key "
+                           "(bucket in lower case) or a local file path")
+        inside = context.s3_folder is not None and value.startswith(f"{context.s3_folder}/")
+        if inside or context.allow_outside:
             return value, None
-        return value, (f"{column} '{value}' is not a usable URI; write s3://bucket/key "
-                       "(bucket in lower case) or a local file path")
+        return value, (f"{column} '{value}' lies outside the brief's folder (an S3 object is "
+                       "read with the worker's credentials); put it beside the brief and "
+                       f"give its relative path (or set {OUTSIDE_SETTING}=true, for "
+                       "trusted briefs only)")
     if context.s3_folder is not None:
         if not value.startswith(("/", "~")):
             return f"{context.s3_folder}/{value}", None

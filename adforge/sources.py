@@ -37,13 +37,16 @@ def is_s3_uri(source: str | Path) -> bool:
     return isinstance(source, str) and source.startswith("s3://")
 
 
-def read_source(source: str | Path, s3: S3Settings | None = None) -> bytes:
-    """The bytes of a local file or an s3:// object; missing ones raise FileNotFoundError."""
+def read_source(source: str | Path, s3: S3Settings | None = None,
+                max_bytes: int | None = None) -> bytes:
+    """The bytes of a local file or an s3:// object; missing ones raise FileNotFoundError.
+    max_bytes: an S3 object larger than this is refused from its size alone, before any
+    of it is downloaded (local files are checked when the brief is validated)."""
     if is_s3_uri(source):
         from adforge.storage.s3 import read_s3_object  # boto3: only when S3 is used
 
         try:
-            return read_s3_object(str(source), s3 or S3Settings())
+            return read_s3_object(str(source), s3 or S3Settings(), max_bytes=max_bytes)
         except AssetNotFoundError as exc:
             raise FileNotFoundError(f"{source} does not exist ({exc})") from exc
     return Path(source).read_bytes()

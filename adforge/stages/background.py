@@ -93,9 +93,11 @@ def background_request(cfg: RunConfig, job: ProductJob, width: int,
 def reference_of(cfg: RunConfig, job: ProductJob) -> tuple[bytes, float] | None:
     """The image a restyle starts from, and its strength: the row's, else the kit's."""
     if job.row.reference is not None:
-        return read_source(job.row.reference, cfg.s3), job.row.reference_strength
+        return (read_source(job.row.reference, cfg.s3, max_bytes=cfg.images.max_bytes),
+                job.row.reference_strength)
     if cfg.brand.mood_image is not None:
-        return read_source(cfg.brand.mood_image, cfg.s3), cfg.brand.mood_strength
+        return (read_source(cfg.brand.mood_image, cfg.s3, max_bytes=cfg.images.max_bytes),
+                cfg.brand.mood_strength)
     return None
 
 

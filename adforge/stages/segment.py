@@ -56,7 +56,7 @@ def segment_products(cfg: RunConfig, jobs: list[ProductJob], segmenter: Any) -> 
 def read_photo(cfg: RunConfig, job: ProductJob) -> bytes:
     """The photo's bytes, from a local path or an s3:// URI (S3 faults are transient)."""
     try:
-        return read_source(job.row.image, cfg.s3)
+        return read_source(job.row.image, cfg.s3, max_bytes=cfg.images.max_bytes)
     except FileNotFoundError:
         raise ImageInputError(f"{job.sku}: image {job.row.image} does not exist; fix the "
                               "'image' column or add the file", item=job.sku,

@@ -38,7 +38,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from adforge.errors import AdForgeError, TransientError
+from adforge.errors import AdForgeError, ImageInputError, TransientError
 from adforge.settings import S3Settings
 from adforge.storage.atomic import is_temp_name, write_file_atomic
 from adforge.storage.base import AssetNotFoundError, AssetStore
@@ -113,11 +113,21 @@ def s3_client(settings: S3Settings) -> Any:
                                           config=config)
 
 
-def read_s3_object(uri: str, settings: S3Settings) -> bytes:
-    """The bytes of one object named by an s3:// URI (an input: brief, kit, photo)."""
+def read_s3_object(uri: str, settings: S3Settings, max_bytes: int | None = None) -> bytes:
+    """The bytes of one object named by an s3:// URI (an input: brief, kit, photo); with
+    `max_bytes`, an object larger than that is refused from its size (a HEAD request)
+    before any of it is downloaded."""
     bucket, key = parse_s3_uri(uri)
+    client = s3_client(settings)
     try:
-        response = s3_client(settings).get_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+        if max_bytes is not None:
+            size = client.head_object(Bucket=bucket, Key=key)["ContentLength"]
+            if size > max_bytes:
+                raise ImageInputError(
+                    f"{uri} has {size:,} bytes, more than ADFORGE_IMAGES__MAX_BYTES "
+                    f"({max_bytes:,}); export a smaller file, or raise the limit",
+                    field="image")
+        response = client.get_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
         return response["Body"].read()
     except (BotoCoreError, ClientError) as exc:
         raise translate_s3_error(exc, "GET", uri) from exc

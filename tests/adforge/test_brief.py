@@ -142,7 +142,7 @@ def test_style_is_free_without_a_brand_kit_and_images_can_be_skipped(tmp_path: P
 def test_s3_uris_are_syntax_checked_only(tmp_path: Path) -> None:
     rows = [{**_good_rows()[0], "image": "s3://brand-assets/photos/mug.png", "reference": ""},
             {**_good_rows()[1], "image": "ftp://host/tea.png"}]
-    error = _load_error(rows, tmp_path / "b.csv")
+    error = _load_error(rows, tmp_path / "b.csv", allow_outside=True)
     assert _problems(error) == [(3, "image")] and "s3://bucket/key" in error.errors[0].reason
 
 
@@ -184,9 +184,20 @@ def test_brief_row_round_trips_as_json(photo_dir: Path) -> None:
     assert BriefRow.model_validate_json(row.model_dump_json()) == row
 
 
+def test_an_s3_photo_outside_the_briefs_folder_is_a_row_error(tmp_path: Path) -> None:
+    """A local brief cannot send the worker's S3 credentials after any object; the
+    message names the rule and the setting that lifts it."""
+    rows = [{**_good_rows()[0], "image": "s3://other-bucket/secrets/x.png", "reference": ""}]
+    with pytest.raises(BriefError) as error:
+        load_brief(write_brief(rows, tmp_path / "b.csv"))
+    assert _problems(error.value) == [(2, "image")]
+    assert "outside the brief's folder" in str(error.value)
+    assert "ADFORGE_INPUTS__ALLOW_OUTSIDE" in str(error.value)
+
+
 def test_s3_image_stays_a_uri_through_json(tmp_path: Path) -> None:
     rows = [{**_good_rows()[0], "image": "s3://brand-assets/photos/mug.png", "reference": ""}]
-    row = load_brief(write_brief(rows, tmp_path / "b.parquet")).rows[0]
+    row = load_brief(write_brief(rows, tmp_path / "b.parquet"), allow_outside=True).rows[0]
     assert row.image == "s3://brand-assets/photos/mug.png"
     assert BriefRow.model_validate_json(row.model_dump_json()) == row
 
@@ -261,7 +272,8 @@ def test_references_are_checked_like_images(tmp_path: Path) -> None:
     rows = [{**_good_rows()[0], "image": "s3://brand-assets/photos/mug.png",
              "reference": "s3://brand-assets/moods/autumn.jpg"},
             {**_good_rows()[1], "image": "nowhere/x.png", "reference": "nowhere/mood.png"}]
-    brief = load_brief(write_brief(rows, tmp_path / "b.parquet"), check_images=False)
+    brief = load_brief(write_brief(rows, tmp_path / "b.parquet"), check_images=False,
+                       allow_outside=True)
     s3_row, local_row = brief.rows
     assert s3_row.reference == "s3://brand-assets/moods/autumn.jpg"
     assert local_row.reference == (tmp_path / "nowhere" / "mood.png").resolve()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from adforge.brandkit import load_brand_kit
-from adforge.errors import AdForgeError, TransientError
+from adforge.errors import AdForgeError, ImageInputError, TransientError
 from adforge.settings import S3Settings
 from adforge.sources import read_source
 from adforge.storage import AssetNotFoundError, content_key, open_store, sha256_bytes
@@ -130,6 +130,17 @@ def test_inputs_are_read_from_s3(s3_env: S3Env) -> None:
     assert read_source(f"s3://{s3_env.bucket}/in/brief.csv", settings) == b"sku,image\n"
     with pytest.raises(FileNotFoundError):
         read_source(f"s3://{s3_env.bucket}/in/missing.csv", settings)
+
+
+def test_an_s3_photo_over_the_byte_cap_is_refused_before_download(s3_env: S3Env) -> None:
+    """ADFORGE_IMAGES__MAX_BYTES holds for S3 inputs too: the object's size (a HEAD) is
+    enough to refuse it, and the message names the setting and the fix."""
+    client = s3_env.server.client()
+    client.put_object(Bucket=s3_env.bucket, Key="in/huge.jpg", Body=b"x" * 5000)
+    uri = f"s3://{s3_env.bucket}/in/huge.jpg"
+    with pytest.raises(ImageInputError, match="5,000 bytes.*ADFORGE_IMAGES__MAX_BYTES"):
+        read_source(uri, s3_env.settings(), max_bytes=4096)
+    assert read_source(uri, s3_env.settings(), max_bytes=5000) == b"x" * 5000
 
 
 def test_brand_kit_from_s3_downloads_its_font_files(s3_env: S3Env, tmp_path: Path) -> None:
