@@ -33,6 +33,7 @@ from adforge.stages.job import (
     blob_image,
     first_error,
     layer_array,
+    product_outcome,
 )
 from adforge.storage import sha256_bytes
 
@@ -133,7 +134,7 @@ def _by_product(jobs: list[ProductJob], stored: list[Any]) -> list[Outcome]:
     for job in jobs:
         made = stored[position:position + len(job.canvases)]
         position += len(job.canvases)
-        outcomes.append(first_error(*made) or job.with_canvases(made))
+        outcomes.append(product_outcome(job, made))
     return outcomes
 
 

@@ -107,12 +107,14 @@ def each_canvas(work: Callable[..., CanvasJob], cfg: RunConfig, jobs: list[Produ
     """`work(cfg, job, canvas, *args)` for every canvas of every product of a batch; a
     product whose canvas fails fails with that canvas's error (its other canvases are
     still made, and stored for a re-run)."""
-    outcomes: list[Outcome] = []
-    for job in jobs:
-        made = [attempt(work, cfg, job, canvas, *args) for canvas in job.canvases.values()]
-        error = first_error(*made)
-        outcomes.append(error or job.with_canvases(made))
-    return outcomes
+    return [product_outcome(job, [attempt(work, cfg, job, canvas, *args)
+                                  for canvas in job.canvases.values()]) for job in jobs]
+
+
+def product_outcome(job: ProductJob, made: list[Any]) -> Outcome:
+    """A product's outcome from its canvases' outcomes: the first error, else the job
+    with the new canvases."""
+    return first_error(*made) or job.with_canvases(made)
 
 
 def batch_call(method: Callable[[list[Any]], list[Any]], items: list[Any]) -> list[Any]:
