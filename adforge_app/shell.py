@@ -20,7 +20,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import typer
@@ -110,6 +110,7 @@ def stop_on_ctrl_c() -> Iterator[None]:
 
 def _leave_on_ctrl_c(signum: int, frame: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while leaving: ignored
+    terminal = _quiet_other_threads()
     marked = interrupts.mark_interrupted()
     _tell_prefect_interrupted()
     _stop_temporary_server()
@@ -118,11 +119,26 @@ def _leave_on_ctrl_c(signum: int, frame: Any) -> None:
                 "command again to resume it")
     else:
         line = "interrupted before the run started; nothing was recorded"
-    _show_cursor()
-    sys.stderr.write(f"\n{line}\n")
-    sys.stderr.flush()
-    sys.stdout.flush()
+    _show_cursor(terminal)
+    os.write(terminal, f"\n{line}\n".encode())
     os._exit(EXIT_INTERRUPTED)  # the stages' threads cannot be stopped: leave without them
+
+
+def _quiet_other_threads() -> int:
+    """The stages' threads and Prefect's log shipper go on until we leave, and with the
+    server stopping they fail loudly (tracebacks, "Error logging to API"). Standard output
+    and error are pointed at the null device for the rest of this process; the returned
+    descriptor is the terminal's error stream, for our one line."""
+    logging.raiseExceptions = False  # a failing log handler prints nothing
+    with suppress(OSError, ValueError):  # a closed or broken stream: nothing to keep
+        sys.stdout.flush()
+        sys.stderr.flush()
+    terminal = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    os.close(null)
+    return terminal
 
 
 def _tell_prefect_interrupted() -> None:
@@ -165,8 +181,8 @@ def _stop_temporary_server() -> None:
             continue
 
 
-def _show_cursor() -> None:
+def _show_cursor(terminal: int) -> None:
     """The progress display hides the terminal's cursor; leaving at once skips its
     cleanup, so the cursor is shown again here."""
-    if sys.stderr.isatty():
-        sys.stderr.write("\x1b[?25h")
+    if os.isatty(terminal):
+        os.write(terminal, b"\x1b[?25h")

@@ -5,6 +5,8 @@
           ├─ quality       one row per (run, sku, subject, metric)
           ├─ errors        every recorded problem, row-level or run-level
           ├─ reviews       one row per canvas held back by a quality gate, and its decision
+          ├─ deliveries    every attempt to post the run's results to its webhook
+          ├─ stage_metrics wall, CPU and GPU seconds per (run, sku, platform, stage)
           └─ model_events  every model load and unload (run optional)
     assets                 one row per content key, whatever the number of runs
 
@@ -217,3 +219,38 @@ class Review(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Delivery(Base):
+    """One attempt to POST a run's results document to the results webhook."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = run_fk(index=True)
+    url: Mapped[str] = mapped_column(Text)  # without its query string (may hold a token)
+    attempt: Mapped[int] = mapped_column(Integer)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text)
+    seconds: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StageMetric(Base):
+    """What one stage cost for one product (platform "" ) or one canvas (its platform)."""
+
+    __tablename__ = "stage_metrics"
+    __table_args__ = (UniqueConstraint("run_id", "sku", "platform", "stage"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = run_fk(index=True)
+    sku: Mapped[str] = mapped_column(String(200))
+    platform: Mapped[str] = mapped_column(String(50), default="")
+    stage: Mapped[str] = mapped_column(String(50))
+    wall_s: Mapped[float] = mapped_column(Float)
+    cpu_s: Mapped[float] = mapped_column(Float)
+    gpu_s: Mapped[float] = mapped_column(Float, default=0.0)
+    gpu_peak_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    load_s: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
