@@ -16,6 +16,10 @@ A brand kit file looks like:
     mood_image: mood/autumn.jpg      # FLUX restyles every backdrop from its look (img2img)
     mood_strength: 0.5               # near 0 keeps the mood image's look, 1 replaces it
     text_mode: typeset               # edit | typeset; left out: the run's mode
+    delivery:                        # the delivered files (presets: JPEG, quality 88)
+      "*": {format: webp, quality: 85}
+      blog_thumbnail: {max_bytes: 120000}
+      instagram_story: {format: png}
 
 Relative paths are resolved against the brand kit file's folder; an S3 kit's font, logo
 and mood image files are downloaded beside the run. A `mood_image` may also be an s3://
@@ -38,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from adforge.brief_cells import S3_URI
 from adforge.errors import BrandKitError
+from adforge.formats import ALL_PLATFORMS, FormatOverride
 from adforge.settings import S3Settings
 from adforge.sources import (
     OUTSIDE_SETTING,
@@ -49,7 +54,7 @@ from adforge.sources import (
     read_source,
     resolve_local,
 )
-from adforge.specs import check_hex_color
+from adforge.specs import check_hex_color, rendition_spec
 from adforge.text_mode import TEXT_MODES, TextMode
 
 
@@ -144,6 +149,9 @@ class BrandKit(KitPart):
                                  "the mood image: near 0 keeps its look, 1 replaces it")
     text_mode: TextMode | None = Field(default=None, description="edit | typeset: who writes "
                                        "the copy; None: the run's mode (the profile's)")
+    delivery: dict[str, FormatOverride] = Field(
+        default_factory=dict, description="delivered file format per platform (`*`: every "
+                                          "platform): format, quality, min_quality, max_bytes")
 
     @field_validator("mood_image", mode="plain")
     @classmethod
@@ -178,6 +186,17 @@ class BrandKit(KitPart):
                              "copy) or typeset (the brand's fonts), or remove text_mode for "
                              "the run's mode")
         return mode
+
+    @field_validator("delivery")
+    @classmethod
+    def _known_platforms(cls, value: dict[str, FormatOverride]) -> dict[str, FormatOverride]:
+        for platform in value:
+            if platform != ALL_PLATFORMS:
+                try:
+                    rendition_spec(platform)
+                except ValueError as exc:
+                    raise ValueError(f"delivery: {exc} (or \"*\" for every platform)") from exc
+        return value
 
     def style(self, name: str | None) -> StylePreset:
         """The named preset (brand first, then built-in), or the brand's default."""

@@ -2,10 +2,12 @@
 
 One row per product. Required columns: `sku`, `image`, `headline`. Optional: `name`,
 `subline`, `cta`, `language`, `style`, `prompt`, `platforms`, `seed`, `reference` (an image
-whose look FLUX restyles from) with `reference_strength`, `text_mode`. Column names are
-matched loosely (case, surrounding spaces, spaces vs underscores) and a few aliases are
-accepted (`product`/`title` → name, `photo`/`image_path` → image, `tagline` → subline,
-`call_to_action` → cta, `lang` → language). Other columns are ignored.
+whose look FLUX restyles from) with `reference_strength`, `text_mode`, `format` (the
+delivered files' format: `webp`, `jpeg:92`, or `blog_header=png; instagram_post=webp:80`).
+Column names are matched loosely (case, surrounding spaces, spaces vs underscores) and a
+few aliases are accepted (`product`/`title` → name, `photo`/`image_path` → image,
+`tagline` → subline, `call_to_action` → cta, `lang` → language, `formats` → format).
+Other columns are ignored.
 
 Rows are numbered as a spreadsheet shows them: the header is row 1, the first product
 row 2. Every row is checked and ALL problems are raised together as one `BriefError`.
@@ -37,6 +39,7 @@ from adforge.brief_cells import (
     check_style,
     check_text_mode,
     default_seed,
+    parse_formats,
     parse_platforms,
     parse_reference_strength,
     parse_seed,
@@ -44,6 +47,7 @@ from adforge.brief_cells import (
 )
 from adforge.brief_read import FORMATS, file_error, read_file_bytes, read_table, supported
 from adforge.errors import BriefError, RowError
+from adforge.formats import FormatOverride
 from adforge.settings import S3Settings
 from adforge.sources import (
     OUTSIDE_SETTING,
@@ -67,6 +71,7 @@ ALIASES = {
     "tagline": "subline",
     "call_to_action": "cta",
     "lang": "language",
+    "formats": "format",
 }
 
 
@@ -97,6 +102,9 @@ class BriefRow(BaseModel):
                     "1 replaces it")
     text_mode: TextMode | None = Field(default=None, description="edit | typeset; None: the "
                                                                  "brand kit's or the run's")
+    formats: dict[str, FormatOverride] | None = Field(
+        default=None, description="delivery formats per platform (`*`: all); None: the "
+                                  "presets' as the brand kit changes them")
 
     @field_validator("image", "reference", mode="plain")
     @classmethod
@@ -291,6 +299,7 @@ def _check_row(
         "reference_strength": check("reference_strength", *parse_reference_strength(
             cells.get("reference_strength", ""))),
         "text_mode": check("text_mode", *check_text_mode(cells.get("text_mode", ""))),
+        "formats": check("format", *parse_formats(cells.get("format", ""))),
     }
     headline = cells.get("headline", "")
     language, language_problem = check_language(cells.get("language", ""))

@@ -12,6 +12,7 @@ import math
 import re
 import zlib
 
+from adforge.formats import ALL_PLATFORMS, FormatOverride, parse_row_formats
 from adforge.specs import rendition_spec
 from adforge.text_mode import TEXT_MODES
 
@@ -87,6 +88,24 @@ def parse_platforms(value: str) -> tuple[list[str] | None, str | None]:
         if name not in platforms:
             platforms.append(name)
     return platforms or None, "; ".join(problems) or None
+
+
+def parse_formats(value: str) -> tuple[dict[str, FormatOverride] | None, str | None]:
+    """The row's delivery formats (`webp`, `jpeg:92`, `blog_header=png; ...`), or None:
+    the platforms' own (the preset's, as the brand kit changes them)."""
+    if not value.strip():
+        return None, None
+    try:
+        table = parse_row_formats(value)
+    except ValueError as exc:
+        return None, f"format: {exc}"
+    for platform in table:
+        if platform != ALL_PLATFORMS:
+            try:
+                rendition_spec(platform)
+            except ValueError as exc:
+                return None, f"format: {_platform_problem(platform, exc)}"
+    return table or None, None
 
 
 def _platform_problem(name: str, exc: ValueError) -> str:

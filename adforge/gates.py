@@ -28,6 +28,7 @@ class Gate:
     meaning: str
     threshold: Callable[[QualitySettings, str], float | None]  # None: not checked here
     at_least: bool = True
+    own_limit: str | None = None  # the measure holding a canvas's own threshold, if any
 
     def passes(self, value: float, threshold: float) -> bool:
         compare = operator.ge if self.at_least else operator.le
@@ -58,8 +59,8 @@ GATES: tuple[Gate, ...] = (
          lambda q, p: q.min_segment_confidence),
     Gate("product_visible", "share of the planned product box its matte covers",
          lambda q, p: q.min_product_visible),
-    Gate("bytes", "size of the delivered file, where the platform has a byte budget",
-         lambda q, p: q.max_bytes.get(p), at_least=False),
+    Gate("bytes", "size of the delivered file, where its format has a byte budget",
+         lambda q, p: q.max_bytes.get(p), at_least=False, own_limit="byte_budget"),
 )
 GATE_NAMES = tuple(gate.name for gate in GATES)
 AT_MOST = frozenset(gate.name for gate in GATES if not gate.at_least)  # upper bounds
@@ -90,7 +91,9 @@ def evaluate(measures: dict[str, float], quality: QualitySettings,
     """Every gate whose measure exists and whose threshold applies to `platform`."""
     results = []
     for gate in GATES:
-        threshold = gate.threshold(quality, platform)
+        threshold = measures.get(gate.own_limit) if gate.own_limit else None
+        if threshold is None:
+            threshold = gate.threshold(quality, platform)
         if threshold is None or gate.name not in measures:
             continue
         value = float(measures[gate.name])

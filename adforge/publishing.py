@@ -4,7 +4,8 @@ The output folder stays local (`outputs/<run>/<sku>/<platform>.png`): it is what
 opens and what the contact sheet is built from. With a remote store the tracking database
 points at the stored objects instead (`renditions.uri` = `s3://bucket/prefix/text/blobs/...`,
 the content-addressed rendition), and the HTML report is uploaded beside the run's
-records (`runs/<run>/report.html`) with presigned https links for every image.
+records (`runs/<run>/report.html`, `report-002.html`... and the contact sheet's pages)
+with presigned https links for every image and page.
 
 Nothing here asks which kind of store it holds: `AssetStore.is_remote`, `flush_pending`
 and `presign` answer for a local folder with "no", 0 and None.
@@ -39,10 +40,25 @@ def presigner(assets: AssetStore) -> Callable[[str], str] | None:
     return link
 
 
-def upload_contact_sheet(assets: AssetStore, run_id: str, sheet: Path) -> str:
-    """The contact sheet's address for the report: presigned when remote, else relative."""
-    if not assets.is_remote or not sheet.is_file():
-        return "contact_sheet.png"
-    key = f"runs/{run_id}/contact_sheet.png"
-    assets.put_bytes(key, sheet.read_bytes(), "image/png")
-    return assets.presign(key) or "contact_sheet.png"
+def run_key(run_id: str, name: str) -> str:
+    """Where a file of the run's output folder goes beside the run's records:
+    `runs/<run>/<name>` (`name` relative to the run's folder, as `review/review_sheet-001.png`)."""
+    return f"runs/{run_id}/{name}"
+
+
+def run_link(assets: AssetStore, run_id: str, name: str) -> str:
+    """A presigned link to `runs/<run>/<name>` (the key itself where none can be made)."""
+    key = run_key(run_id, name)
+    return assets.presign(key) or key
+
+
+def upload_pages(assets: AssetStore, folder: Path, run_id: str, pages: list[Path]) -> list[str]:
+    """A sheet's pages for a report or an artifact: with a remote store each is uploaded
+    beside the run's records (one page in memory at a time) and its presigned link
+    returned; with a local one, the pages' paths relative to the run's `folder`."""
+    names = [page.relative_to(folder).as_posix() for page in pages]
+    if not assets.is_remote:
+        return names
+    for page, name in zip(pages, names, strict=True):
+        assets.put_bytes(run_key(run_id, name), page.read_bytes(), "image/png")
+    return [run_link(assets, run_id, name) for name in names]

@@ -1,10 +1,14 @@
-"""Run reports: the JSON summary (from the tracking database) and the HTML page."""
+"""Run reports: the JSON summary (from the tracking database) and the HTML pages.
+
+A pure renderer: it turns the summary into pages of HTML and never reads or writes a
+file; `adforge.stages.publish` writes (and uploads) what it returns."""
 
 from __future__ import annotations
 
 import html
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,43 +23,123 @@ def _thumb_src(uri: str, out_dir: Path, link: Callable[[str], str] | None = None
         return uri
 
 
+REPORT = "report.html"
+
+
+def report_page_name(number: int) -> str:
+    """`report.html`, then `report-002.html`, `report-003.html`...: the report's pages
+    (the first keeps the name every link and command already gives)."""
+    return REPORT if number == 1 else f"report-{number:03d}.html"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the report: page `number` (from 1) of pages of `size` products each
+    (0: every product on one page); `href(n)` is page n's address from another page (a
+    file name beside it, or a presigned link)."""
+
+    number: int = 1
+    size: int = 0
+    href: Callable[[int], str] = report_page_name
+
+    def count(self, products: int) -> int:
+        return 1 if self.size == 0 else max(1, -(-products // self.size))
+
+    def products(self, every: list[Any]) -> list[Any]:
+        if self.size == 0:
+            return every
+        return every[(self.number - 1) * self.size:self.number * self.size]
+
+
+def report_pages(summary: dict[str, Any], size: int,
+                 href: Callable[[int], str] = report_page_name) -> list[Page]:
+    """Every page of the run's report, `size` products a page."""
+    first = Page(1, size, href)
+    return [Page(number, size, href)
+            for number in range(1, first.count(len(summary["products"])) + 1)]
+
+
 def render_html(summary: dict[str, Any], out_dir: Path, link: Callable[[str], str] | None = None,
-                sheet_src: str = "contact_sheet.png") -> str:
+                sheets: Sequence[str] = (), page: Page = Page()) -> str:
     """A self-contained page: status, first what waits for review (each held canvas with
     its picture and failing gates), then per-product thumbnails (each saying which backend
     made each part, fallbacks with their reason), metrics, decisions and errors.
 
-    `link` turns an s3:// rendition URI into an https link (presigned); `sheet_src` is the
-    contact sheet's address relative to the page (or a presigned link)."""
-    rows = []
-    for product in summary["products"]:
-        thumbs = "".join(
-            f'<figure><img src="{html.escape(_thumb_src(r["uri"], out_dir, link))}" loading="lazy">'
-            f'<figcaption>{html.escape(r["platform"])} {r["width"]}x{r["height"]}</figcaption>'
-            f"{_made_by_html(r.get('backends'))}</figure>"
-            for r in product["renditions"]
-        )
-        quality = _quality_line(product.get("quality", {}))
-        errors = "".join(
-            f'<li class="{html.escape(e["kind"])}">{html.escape(e["stage"])}: '
-            f'{html.escape(e["message"])}</li>'
-            for e in product["errors"]
-        ) + "".join(_decision_html(r) for r in product.get("reviews", [])
-                    if r["status"] != "pending")
-        rows.append(
-            f'<section class="{html.escape(product["status"])}"><h2>{html.escape(product["sku"])}'
-            f' <small>{html.escape(product.get("name") or "")} · {html.escape(product["status"])}'
-            f"</small></h2><div class=thumbs>{thumbs}</div><p class=q>{html.escape(quality)}</p>"
-            f"<ul>{errors}</ul></section>"
-        )
+    A long run's report is paged (`page`): the first page holds what concerns the whole
+    run (what waits for review, the contact sheet, the rows the brief refused) and its
+    first products, each further page only its products; every page links to its
+    neighbours. `link` turns an s3:// rendition URI into an https link (presigned);
+    `sheets` are the contact sheet's pages' addresses relative to the page (or presigned
+    links): the first is shown, all are linked."""
+    products = page.products(summary["products"])
+    rows = "".join(_product_html(product, out_dir, link) for product in products)
     head = (f"<h1>AdForge run {html.escape(summary['run_id'])}</h1><p>status "
             f"<b>{html.escape(summary['status'])}</b> · profile {html.escape(summary['profile'])}"
-            f" · brief {html.escape(summary['brief'])}</p>")
-    sheet = f'<p><img class=sheet src="{html.escape(sheet_src)}" alt="contact sheet"></p>'
-    page = "<!doctype html><meta charset=utf-8><title>AdForge report</title>"
+            f" · brief {html.escape(summary['brief'] + cost_words(summary.get('cost')))}</p>")
+    pager = _pager_html(page, len(summary["products"]))
+    start = f"<!doctype html><meta charset=utf-8><title>AdForge report</title><style>{_CSS}</style>"
+    if page.number > 1:
+        return f"{start}{head}{pager}{rows}{pager}"
     waiting = _review_html(summary, out_dir, link)  # the first section: what waits
-    return (f"{page}<style>{_CSS}</style>{head}{waiting}{sheet}{''.join(rows)}"
+    delivered = _delivery_html(summary)  # whether the results webhook took the results
+    return (f"{start}{head}{delivered}{pager}{waiting}{_sheets_html(sheets)}{rows}{pager}"
             f"{_run_errors_html(summary)}")
+
+
+def _product_html(product: dict[str, Any], out_dir: Path,
+                  link: Callable[[str], str] | None) -> str:
+    """One product's section: its renditions, failed checks, errors and decisions."""
+    thumbs = "".join(
+        f'<figure><img src="{html.escape(_thumb_src(r["uri"], out_dir, link))}" loading="lazy">'
+        f'<figcaption>{html.escape(r["platform"])} {r["width"]}x{r["height"]}</figcaption>'
+        f"{_made_by_html(r.get('backends'))}</figure>"
+        for r in product["renditions"]
+    )
+    quality = _quality_line(product.get("quality", {}))
+    errors = "".join(
+        f'<li class="{html.escape(e["kind"])}">{html.escape(e["stage"])}: '
+        f'{html.escape(e["message"])}</li>'
+        for e in product["errors"]
+    ) + "".join(_decision_html(r) for r in product.get("reviews", [])
+                if r["status"] != "pending")
+    return (f'<section class="{html.escape(product["status"])}"><h2>{html.escape(product["sku"])}'
+            f' <small>{html.escape(product.get("name") or "")} · {html.escape(product["status"])}'
+            f"</small></h2><div class=thumbs>{thumbs}</div><p class=q>"
+            f"{html.escape(quality + cost_words(product.get('cost')))}</p>"
+            f"<ul>{errors}</ul></section>")
+
+
+def _sheets_html(sheets: Sequence[str]) -> str:
+    """The contact sheet's first page as a picture; with more pages, a link to each."""
+    if not sheets:
+        return ""
+    picture = f'<p><img class=sheet src="{html.escape(sheets[0])}" alt="contact sheet"></p>'
+    if len(sheets) == 1:
+        return picture
+    links = " ".join(f'<a href="{html.escape(src)}">{number}</a>'
+                     for number, src in enumerate(sheets, 1))
+    return (f"<p class=pages>Contact sheet, {len(sheets)} pages (the first below): "
+            f"{links}</p>{picture}")
+
+
+def _pager_html(page: Page, products: int) -> str:
+    """`page 3 of 50 (products 81-120 of 2000): 1 … 2 3 4 … 50`: the first and last
+    pages and the current one's neighbours, so a page's links do not grow with the run."""
+    count = page.count(products)
+    if count == 1:
+        return ""
+    shown = sorted({1, count, *range(max(1, page.number - 2), min(count, page.number + 2) + 1)})
+    parts, previous = [], 0
+    for number in shown:
+        if number - previous > 1:
+            parts.append("…")
+        parts.append(f"<b>{number}</b>" if number == page.number
+                     else f'<a href="{html.escape(page.href(number))}">{number}</a>')
+        previous = number
+    first = (page.number - 1) * page.size + 1
+    last = min(products, page.number * page.size)
+    return (f"<nav class=pages>page {page.number} of {count} (products {first}-{last} of "
+            f"{products}): {' '.join(parts)}</nav>")
 
 
 def _run_errors_html(summary: dict[str, Any]) -> str:
@@ -77,6 +161,26 @@ def _run_errors_html(summary: dict[str, Any]) -> str:
                         for e in warnings)
         parts.append(f"<section><h2>Warnings about the inputs</h2><ul>{items}</ul></section>")
     return "".join(parts)
+
+
+def _delivery_html(summary: dict[str, Any]) -> str:
+    """The results webhook (adforge.delivery): a line once it accepted the results,
+    else every failed attempt since it last did, and how to send them again."""
+    attempts = summary.get("deliveries") or []
+    if not attempts:
+        return ""
+    last = attempts[-1]
+    if last["ok"]:
+        return (f"<p>Results delivered to {html.escape(last['url'])} (HTTP "
+                f"{last['status_code']}, attempt {last['attempt']}).</p>")
+    accepted = [number for number, attempt in enumerate(attempts) if attempt["ok"]]
+    failed = attempts[accepted[-1] + 1:] if accepted else attempts
+    items = "".join(f"<li>attempt {a['attempt']}: {html.escape(a['error'] or '?')}</li>"
+                    for a in failed)
+    return (f"<section class=failed><h2>Delivery failed</h2><p>The results webhook "
+            f"{html.escape(last['url'])} did not take the results; send them again with "
+            f"<code>adforge deliver {html.escape(summary['run_id'])}</code>.</p>"
+            f"<ul>{items}</ul></section>")
 
 
 def pending_reviews(summary: dict[str, Any]) -> list[dict[str, Any]]:
@@ -178,8 +282,19 @@ section{border-top:1px solid #ddd;padding:1rem 0}section.failed h2{color:#b33}
 .thumbs{display:flex;gap:12px;flex-wrap:wrap;align-items:flex-end}
 figure{margin:0}figure img{max-width:200px;max-height:200px;display:block;border:1px solid #ddd}
 figcaption{font-size:12px;color:#666}.q{font-size:12px;color:#555}
-li.warning{color:#a60}li{color:#b33}img.sheet{max-width:100%}li.decided{color:#555}
+li.warning{color:#a60}.pages{font-size:14px;margin:.5rem 0}
+li{color:#b33}img.sheet{max-width:100%}li.decided{color:#555}
 section.review{border:2px solid #d2472a;padding:1rem;background:#fff6f2}
 .gates{font-size:12px;color:#b33;max-width:200px}
 .made{font-size:11px;color:#777;max-width:200px}.made .fb{color:#a60;font-weight:600}
 """
+
+
+def cost_words(cost: dict[str, Any] | None) -> str:
+    """` · cost $0.000120 (CPU 8.6 s, GPU 0.0 s)`: what a product or run cost at the run's
+    prices (adforge.db.metrics); nothing where no cost was recorded."""
+    if not cost:
+        return ""
+    usd = cost["usd"]
+    dollars = f"${usd:.2f}" if usd >= 0.01 else f"${usd:.6f}"
+    return f" · cost {dollars} (CPU {cost['cpu_s']:.1f} s, GPU {cost['gpu_s']:.1f} s)"

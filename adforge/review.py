@@ -20,8 +20,6 @@ from adforge.stages import publish
 from adforge.stages.job import CanvasJob, ProductJob
 from adforge.storage import AssetNotFoundError
 
-REVIEW_FILES = (".png", ".layout.json", ".gates.json")
-
 
 def reviewer() -> str:
     """Who decides when nobody says: the operating-system user."""
@@ -58,8 +56,9 @@ def approve(cfg: RunConfig, job: ProductJob, platform: str, *, by: str,
     reviews.decide(database(cfg.db_url), cfg.run_id, job.sku, platform, "approved", by=by,
                    reason=reason)
     folder = publish.review_folder(cfg, job.sku)
-    for suffix in REVIEW_FILES:
-        (folder / f"{platform}{suffix}").unlink(missing_ok=True)
+    for name in (publish.ad_file_name(job, canvas), f"{platform}.layout.json",
+                 f"{platform}.gates.json"):
+        (folder / name).unlink(missing_ok=True)
     return True
 
 

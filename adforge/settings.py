@@ -4,7 +4,8 @@ Nested fields use a double underscore: `ADFORGE_COMPOSITE__HARMONISE=0.2`.
 A profile (`adforge.profiles`) picks a backend per stage, a memory budget and model
 settings; `ADFORGE_BACKENDS__SEGMENT=...` overrides one stage. The service side's
 settings are here too: scale-out into chunks and GPU slots (`ADFORGE_SCALE__...`), and
-notifications (`ADFORGE_NOTIFICATIONS__SLACK_WEBHOOK_URL=https://...`).
+notifications (`ADFORGE_NOTIFICATIONS__SLACK_WEBHOOK_URL=https://...`), and the results
+webhook (`ADFORGE_DELIVERY__WEBHOOK_URL=https://...`, `ADFORGE_DELIVERY__WEBHOOK_SECRET`).
 `ADFORGE_TEXT__MODE=edit|typeset` says who writes the copy (default: the profile's).
 `ADFORGE_INPUTS__ALLOW_OUTSIDE=true` lets a brief or brand kit name files outside its own
 folder (trusted local use only). A value that does not validate is a `SettingsError`
@@ -16,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -27,10 +28,11 @@ from adforge.profiles import ProfileName, StageBackends, profile_named
 from adforge.specs import PRESETS, Placement
 from adforge.text_mode import TextMode
 
-__all__ = ["CompositeSettings", "ImageLimits", "ModelSettings", "NotificationSettings",
-           "ProfileName", "QualitySettings", "S3Settings", "ScaleSettings", "SegmentSettings",
-           "Settings", "StageBackends", "TextSettings", "load_settings", "redact_url",
-           "InputSettings"]
+__all__ = ["CompositeSettings", "DeliverySettings", "ImageLimits", "ModelSettings",
+           "NotificationSettings", "ProfileName", "QualitySettings", "S3Settings",
+           "ScaleSettings", "SegmentSettings", "Settings", "StageBackends", "TextSettings",
+           "load_settings", "redact_url",
+           "InputSettings", "CostSettings"]
 
 ENV_PREFIX = "ADFORGE_"
 
@@ -42,6 +44,13 @@ class ImageLimits(BaseModel):
     max_side: int = Field(default=4096, gt=0, description="downscale inputs above this side")
     max_bytes: int = Field(default=100_000_000, gt=0,
                            description="refuse input files larger than this, before reading")
+    sheet_page_size: int = Field(default=40, ge=1, le=1000,
+                                 description="products per contact-sheet page and per page "
+                                             "of the HTML report (memory: one page's)")
+
+    def decoding(self) -> dict[str, int]:
+        """The limits `imageio.load_image` takes (the sheet's page size is not one)."""
+        return self.model_dump(include={"max_pixels", "min_side", "max_side", "max_bytes"})
 
 
 class InputSettings(BaseModel):
@@ -175,6 +184,45 @@ class NotificationSettings(BaseModel):
     on_failure: bool = Field(default=True, description="post when a campaign fails")
 
 
+class DeliverySettings(BaseModel):
+    """Where a finished run's results are posted (adforge.delivery): a signed JSON
+    document, retried with backoff on 5xx, 429 and network faults."""
+
+    webhook_url: SecretStr | None = Field(
+        default=None, description="results webhook (http or https; a secret: its path or "
+                                  "query may hold a token); unset: nothing is posted")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key of the X-AdForge-Signature header; "
+                                  "unset: the posts are not signed")
+    timeout_s: float = Field(default=10.0, gt=0, le=300, description="per-attempt timeout")
+    retries: int = Field(default=3, ge=0, le=10,
+                         description="attempts after the first one (5xx, 429, timeouts, "
+                                     "connection errors; never a 4xx)")
+    backoff_s: float = Field(default=1.0, ge=0, le=60,
+                             description="wait before the first retry, doubled each time")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_only(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is not None and not url.get_secret_value().startswith(("http://", "https://")):
+            raise ValueError("the results webhook must be an http:// or https:// URL")
+        return url
+
+
+class CostSettings(BaseModel):
+    """Hourly prices that turn a run's measured CPU and GPU seconds into dollars
+    (`ADFORGE_COST__GPU_USD_PER_HOUR`, `ADFORGE_COST__CPU_USD_PER_HOUR`). The defaults are
+    public on-demand list prices (README, "Cost and resources"): AWS EC2 p5.48xlarge,
+    8 x H100, $55.04 an hour in US East (N. Virginia) after AWS's price cut of June 2025,
+    so $6.88 per GPU-hour; m7i.large, 2 vCPUs, $0.1008 an hour there, so $0.0504 per
+    vCPU-hour."""
+
+    gpu_usd_per_hour: float = Field(default=6.88, ge=0,
+                                    description="price of one GPU-hour, US dollars")
+    cpu_usd_per_hour: float = Field(default=0.0504, ge=0,
+                                    description="price of one vCPU-hour, US dollars")
+
+
 class Settings(BaseSettings):
     """Everything AdForge can be told. Every field has a description."""
 
@@ -220,8 +268,12 @@ class Settings(BaseSettings):
                                  description="chunked scale-out and GPU slots")
     notifications: NotificationSettings = Field(default_factory=NotificationSettings,
                                                 description="Slack on completion/failure")
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings,
+                                       description="the results webhook")
     models: ModelSettings = Field(default_factory=ModelSettings,
                                   description="neural backends: model ids/folders, devices")
+    cost: CostSettings = Field(default_factory=CostSettings,
+                               description="GPU- and CPU-hour prices for the cost reports")
 
     def stage_backends(self) -> StageBackends:
         if self.backends is not None:

@@ -25,6 +25,8 @@ from adforge.db import repository as repo
 from adforge.model_settings import ModelSettings
 from adforge.settings import (
     CompositeSettings,
+    CostSettings,
+    DeliverySettings,
     ImageLimits,
     NotificationSettings,
     QualitySettings,
@@ -35,7 +37,8 @@ from adforge.settings import (
 )
 from adforge.storage import AssetStore, content_key, open_store, sha256_bytes
 
-CONTENT_TYPES = {"png": "image/png", "json": "application/json", "jpg": "image/jpeg"}
+CONTENT_TYPES = {"png": "image/png", "json": "application/json", "jpg": "image/jpeg",
+                 "webp": "image/webp"}
 
 
 class RunConfig(BaseModel):
@@ -68,6 +71,12 @@ class RunConfig(BaseModel):
                                   description="as the run's profile runs them")
     scale: ScaleSettings = Field(default_factory=ScaleSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    cost: CostSettings = Field(default_factory=CostSettings,
+                               description="the prices the run's report and artifacts use")
+    delivery: DeliverySettings = Field(
+        default_factory=DeliverySettings, exclude=True, repr=False,
+        description="the results webhook; its URL and key are secrets, so never written "
+                    "with the run's config (`adforge deliver` reads its own settings)")
     text_mode: str = Field(default="typeset", description="edit | typeset: the run's "
                            "default (a row's `text_mode`, else the kit's, wins)")
     recompose: bool = Field(default=False, description="run no model: backdrops from the "

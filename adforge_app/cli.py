@@ -14,11 +14,18 @@ from rich.table import Table
 from adforge import progress
 from adforge.errors import AdForgeError, InputError
 from adforge.settings import load_settings
+from adforge_app.cli_delivery import register as register_delivery_command
 from adforge_app.cli_models import models_app
 from adforge_app.cli_review import exit_code, print_in_review
 from adforge_app.cli_review import register as register_review_commands
 from adforge_app.cli_service import register as register_service_commands
-from adforge_app.prefect_env import configure_prefect_environment, uses_local_server
+from adforge_app.cli_stats import register as register_stats_command
+from adforge_app.prefect_env import (
+    configure_prefect_environment,
+    use_server,
+    uses_local_server,
+)
+from adforge_app.service import running_server_url
 from adforge_app.shell import (
     ShellGroup,
     database_in_environment,
@@ -34,22 +41,43 @@ console = Console()
 register_service_commands(app)  # serve, deploy, server up|down|status
 app.add_typer(models_app, name="models")  # make-tiny, pull, plan
 register_review_commands(app)  # review, approve, reject
+register_delivery_command(app)  # deliver
+register_stats_command(app)  # stats
 
 PlatformsOpt = Annotated[str | None, typer.Option(
     "--platforms", help="comma-separated presets or WxH sizes (default: all six)")]
 DbOpt = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL of the tracking DB")]
+LocalOpt = Annotated[bool, typer.Option(
+    "--local", help="Prefect's temporary server, even when `adforge server up` runs")]
 
 
 def _split(platforms: str | None) -> list[str] | None:
     return [p.strip() for p in platforms.split(",") if p.strip()] if platforms else None
 
 
-def _run_flow(**params: Any) -> dict[str, Any]:
+def _choose_prefect_server(local: bool) -> None:
+    """`--local`: Prefect's temporary server. Otherwise PREFECT_API_URL when it is set,
+    else the server of `adforge server up` when it answers: a run then starts in seconds,
+    where the temporary server takes 15-25. Only Prefect's API is shared; the tracking
+    database, store and outputs stay this command's own."""
+    if local:
+        use_server(None)
+        return
+    if not uses_local_server():
+        return
+    api_url = running_server_url(load_settings().home)
+    if api_url and use_server(api_url):
+        console.print(f"Using the AdForge server at {api_url.removesuffix('/api')} (started by "
+                      "`adforge server up`; --local for a temporary one)", soft_wrap=True)
+
+
+def _run_flow(*, local: bool = False, **params: Any) -> dict[str, Any]:
     """Run the campaign flow in-process with a live progress display."""
+    _choose_prefect_server(local)
     configure_prefect_environment()
     if uses_local_server():
         console.print("[dim]Starting Prefect's local server (about 15-25 s the first time; "
-                      "set PREFECT_API_URL to use a running server)...[/dim]")
+                      "`adforge server up` once, and runs start in seconds)...[/dim]")
     from prefect.task_runners import ThreadPoolTaskRunner
 
     from flows.brand_content import brand_content, outcome_of
@@ -96,12 +124,13 @@ def run(
     db: DbOpt = None,
     store: Annotated[str | None, typer.Option(
         help="asset store: a folder or s3://bucket/prefix")] = None,
+    local: LocalOpt = False,
 ) -> None:
     """Render every product of BRIEF for every platform."""
     with database_in_environment(db):  # a secret: never a flow parameter
         result = _run_flow(brief=brief, brand=brand, profile=profile,
                            platforms=_split(platforms), out_dir=str(out) if out else None,
-                           store=store)
+                           store=store, local=local)
     _print_result(result)
     print_in_review(result)
     raise typer.Exit(exit_code(result))  # 0 all published, 1 failed, 3 partial or in review
@@ -111,6 +140,7 @@ def run(
 def demo(
     out: Annotated[Path | None, typer.Option("--out", help="output folder")] = None,
     db: DbOpt = None,
+    local: LocalOpt = False,
 ) -> None:
     """Run the campaign flow on the built-in sample products, brief and brand kit."""
     from adforge.demo import write_demo_inputs
@@ -121,7 +151,7 @@ def demo(
     brief, brand = write_demo_inputs(inputs)
     with database_in_environment(db):  # a secret: never a flow parameter
         result = _run_flow(brief=str(brief), brand=str(brand),
-                           out_dir=str(out) if out else None)
+                           out_dir=str(out) if out else None, local=local)
     _print_result(result)
     console.print(f"contact sheet: {result['contact_sheet']}")
     print_in_review(result)
@@ -137,9 +167,11 @@ def report(
     """Show what a run produced, from the tracking database."""
     from adforge.db import open_database
     from adforge.db import repository as repo
+    from adforge.db.metrics import costed_summary
     from adforge.preflight import check_database_reachable, check_database_url
 
-    url = load_settings(db_url=db).database_url()
+    settings = load_settings(db_url=db)
+    url = settings.database_url()
     check_database_reachable(check_database_url(url))  # bad or down: a line, exit 2
     database = open_database(url)
     run_id = run_id or repo.latest_run_id(database)
@@ -147,19 +179,21 @@ def report(
         console.print("[red]no runs yet[/red]: run `adforge demo` or `adforge run BRIEF`")
         raise typer.Exit(1)
     try:
-        summary = repo.run_summary(database, run_id)
+        summary = costed_summary(database, run_id, settings.cost)  # + cost per product, run
     except AdForgeError as exc:  # an unknown run id
         raise InputError(f"{exc}; check the id (`adforge report` without one shows the "
                          "latest run)", item=run_id) from exc
     if as_json:
         print(json.dumps(summary, default=str, ensure_ascii=False))
         return
-    table = Table(title=f"run {run_id} · {summary['status']}")
-    for column in ("sku", "status", "renditions", "errors"):
+    table = Table(title=f"run {run_id} · {summary['status']} · "
+                        f"${summary['cost']['usd']:.6f}")
+    for column in ("sku", "status", "renditions", "cost $", "errors"):
         table.add_column(column)
     for product in summary["products"]:
         errors = "; ".join(e["message"][:80] for e in product["errors"])
-        table.add_row(product["sku"], product["status"], str(len(product["renditions"])), errors)
+        table.add_row(product["sku"], product["status"], str(len(product["renditions"])),
+                      f"{product['cost']['usd']:.6f}", errors)
     console.print(table)
 
 
@@ -185,7 +219,7 @@ def cutout(
 
     settings = load_settings(profile=profile)
     check_output_folder(output.parent, fix="pass another -o")  # before the work
-    loaded = load_image(image, **settings.images.model_dump())  # errors: ShellGroup, exit 2
+    loaded = load_image(image, name=str(image), **settings.images.decoding())  # exit 2 if bad
     segmenter = backend("segment", settings.stage_backends().segment, settings.run_models())
     result = segmenter.segment(loaded.rgb)
     save_png(result.rgba, output)

@@ -25,7 +25,7 @@ StateOpt = Annotated[Path | None, typer.Option(
 
 
 def _state(state_dir: Path | None) -> service.ServiceState:
-    return service.ServiceState(state_dir or Settings().home / "service")
+    return service.ServiceState(state_dir) if state_dir else service.state_under(Settings().home)
 
 
 @server_app.command("up")
@@ -51,6 +51,9 @@ def server_up(
     console.print(f"Prefect UI:  {api_url.removesuffix('/api')}")
     console.print(f"API:         {api_url}   (export PREFECT_API_URL={api_url})")
     console.print(f"logs, pids:  {state.folder}/   next: adforge deploy")
+    if state_dir is None:  # where `adforge run` and `demo` look for it
+        console.print("`adforge run` and `adforge demo` use this server while it runs "
+                      "(--local: a temporary one)", soft_wrap=True)
 
 
 @server_app.command("down")

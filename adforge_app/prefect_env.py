@@ -13,12 +13,15 @@ Values already set by the user win.
 
 The shell sets it (the `adforge` commands that run or serve flows); so does anything else
 that runs flows itself (tests/conftest.py, benchmarks/pipeline.py). The workers that
-`adforge server up` starts get it through `client_environment`.
+`adforge server up` starts get it through `client_environment`. `use_server` points the
+process at a running server (or away from one) first: `adforge run` uses the server of
+`adforge server up` when one answers, and its `--local` forces the temporary server.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 
 LOCAL_DEFAULTS = {
@@ -56,6 +59,19 @@ def _no_flow_heartbeats() -> None:
 
 def uses_local_server() -> bool:
     return not os.environ.get("PREFECT_API_URL")
+
+
+def use_server(api_url: str | None) -> bool:
+    """Run this process's flows against the server at `api_url` (None: a temporary local
+    server). Prefect reads its settings once, when first imported: after that the choice
+    is made, nothing changes, and this returns False."""
+    if "prefect" in sys.modules:
+        return False
+    if api_url is None:
+        os.environ.pop("PREFECT_API_URL", None)
+    else:
+        os.environ["PREFECT_API_URL"] = api_url
+    return True
 
 
 def client_environment(api_url: str, base: Mapping[str, str]) -> dict[str, str]:

@@ -4,6 +4,8 @@
 UI on) and one `prefect worker start` per pool, each in its own process group, writes
 their pids and the API address under `<state>/`, and waits until the server answers and
 the pools exist. `down` ends those process groups; `status` reports them.
+`running_server_url` tells `adforge run` and `demo` that such a server is up, so they use
+it instead of starting Prefect's temporary one.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from adforge.processes import is_alive
 from adforge_app.prefect_env import SERVICE_SWITCHES, client_environment
 
 POOLS = ("adforge-gpu", "adforge-cpu")
+STATE_FOLDER = "service"  # under ADFORGE_HOME, unless `--state-dir` says otherwise
+HEALTH_WAIT_S = 1.0  # a server slower than this to answer counts as not running
 SERVER_ENV = {
     "PREFECT_UI_ENABLED": "true",  # the local-mode default (false) must not reach the server
     "PREFECT_SERVER_UI_ENABLED": "true",
@@ -58,6 +62,26 @@ class ServiceState:
 
     def processes(self) -> dict[str, int]:
         return {p.stem: int(p.read_text()) for p in sorted(self.folder.glob("*.pid"))}
+
+
+def state_under(home: Path) -> ServiceState:
+    """The default state of `adforge server up`: `<ADFORGE_HOME>/service`."""
+    return ServiceState(home / STATE_FOLDER)
+
+
+def running_server_url(home: Path) -> str | None:
+    """The API address of the server that `adforge server up` started under `home`, if
+    the process recorded there is alive and the server answers within about a second;
+    else None. The pid check keeps a stale state folder from pointing at whatever else
+    listens on that port now."""
+    state = state_under(home)
+    try:
+        api_url, pid = state.api_url(), state.processes().get("server")
+    except (OSError, ValueError, KeyError):  # a half-written or damaged state folder
+        return None
+    if not api_url or pid is None or not is_alive(pid):
+        return None
+    return api_url if _get(f"{api_url}/health", timeout=HEALTH_WAIT_S) == 200 else None
 
 
 def free_port(host: str = "127.0.0.1") -> int:

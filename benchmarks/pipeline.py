@@ -1,6 +1,7 @@
 """Pipeline benchmark: products per minute through Prefect vs the same stages in a loop.
 
     python benchmarks/pipeline.py [--products 50] [--workers 2] [--repeats 3] [--json]
+    python benchmarks/pipeline.py --start [--repeats 3] [--json]
 
 Both sides run the same task bodies on the `classic` profile, stage-major, over the same
 generated brief (six renditions per product), each into its own empty store and database
@@ -11,6 +12,12 @@ server's start is measured apart (a first, empty flow run), and a short warm-up 
 fills the font and lookup caches before either side is timed. The two sides alternate
 `--repeats` times (loop, Prefect, loop, Prefect...) and the medians are reported, with
 each repeat's own ratio, since a shared machine's load drifts.
+
+`--start` measures something else, instead: how long `adforge run` of one product for one
+platform takes end to end, as a user types it, with Prefect's temporary server
+(`--local`, `start_s_local`) and with the server of `adforge server up` (started once
+here, stopped after, its own start not counted: `start_s_server`); interleaved
+`--repeats` times, medians.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import json
 import os
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -83,6 +91,69 @@ def time_server_start() -> float:
     return time.perf_counter() - start
 
 
+ADFORGE = [sys.executable, "-m", "adforge_app.cli"]
+REPO = Path(__file__).resolve().parent.parent
+
+
+def command_env(folder: Path) -> dict[str, str]:
+    """A user's shell for one command: no PREFECT_API_URL, so `adforge run` picks the
+    temporary server or the one `adforge server up` recorded under this ADFORGE_HOME.
+    Each run gets its own database, store and outputs as options: none resumes another."""
+    env = {k: v for k, v in os.environ.items()
+           if k != "PREFECT_API_URL" and not k.startswith("ADFORGE_")}
+    return env | {"ADFORGE_HOME": str(folder / "state"), "ADFORGE_OUT_DIR": str(folder / "out")}
+
+
+def time_one_product_run(brief: Path, brand: Path, home: Path, folder: Path,
+                         *options: str) -> float:
+    """`adforge run` of one product for one platform, end to end; `home` holds the
+    server's state, `folder` this run's database, store and outputs."""
+    argv = [*ADFORGE, "run", str(brief), "--brand", str(brand), "--platforms", "instagram_post",
+            "--db", f"sqlite:///{folder / 'adforge.db'}", "--store", str(folder / "assets"),
+            "--out", str(folder / "out"), *options]
+    start = time.perf_counter()
+    done = subprocess.run(argv, env=command_env(home), cwd=REPO, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode not in (0, 3):  # 3: held for review, still a whole run
+        raise RuntimeError(f"adforge run failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return elapsed
+
+
+def time_start_modes(root: Path, repeats: int) -> dict[str, list[float]]:
+    """One-product runs with the temporary server and with a running one, interleaved."""
+    brief, brand = write_brief_of(1, root / "start-inputs")
+    home = root / "start-home"
+    server = [*ADFORGE, "server", "up", "--port", "0"]
+    subprocess.run(server, env=command_env(home), cwd=REPO, check=True, capture_output=True)
+    times: dict[str, list[float]] = {"local": [], "server": []}
+    try:
+        for repeat in range(repeats):
+            for mode in times:
+                options = ("--local",) if mode == "local" else ()
+                times[mode].append(time_one_product_run(
+                    brief, brand, home, root / f"start-{mode}-{repeat}", *options))
+    finally:
+        subprocess.run([*ADFORGE, "server", "down"], env=command_env(home), cwd=REPO,
+                       capture_output=True)
+    return times
+
+
+def report_start(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="adforge-bench-start-") as tmp:
+        times = time_start_modes(Path(tmp), args.repeats)
+    results: dict[str, object] = {"repeats": args.repeats}
+    for mode, values in times.items():
+        results[f"start_s_{mode}"] = round(statistics.median(values), 2)
+        results[f"start_s_{mode}_runs"] = [round(v, 2) for v in values]
+    if args.json:
+        print(json.dumps(results))
+        return
+    print("adforge run, 1 product x 1 platform, end to end (median of "
+          f"{args.repeats}): temporary server vs `adforge server up`")
+    for key, value in results.items():
+        print(f"  {key:<30}{str(value):>24}")
+
+
 def time_prefect(brief: Path, brand: Path, workers: int) -> float:
     runner = brand_content.with_options(task_runner=ThreadPoolTaskRunner(max_workers=workers))
     start = time.perf_counter()
@@ -113,7 +184,7 @@ def time_loop(brief: Path, brand: Path, workers: int) -> tuple[float, dict[str, 
 
         jobs = list(pool.map(timed, jobs))
     pool.shutdown()
-    publish.write_contact_sheet(cfg, jobs, settings.platforms)
+    publish.write_contact_sheets(cfg, jobs, settings.platforms)
     publish.write_report(cfg)
     return time.perf_counter() - start, per_stage
 
@@ -126,7 +197,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3,
                         help="timed runs of each side, interleaved; medians are reported")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--start", action="store_true", help="instead: the start of a "
+                        "one-product `adforge run`, temporary server vs a running one")
     args = parser.parse_args()
+    if args.start:
+        report_start(args)
+        return
 
     with tempfile.TemporaryDirectory(prefix="adforge-bench-") as tmp:
         root = Path(tmp)
@@ -145,6 +221,8 @@ def main() -> None:
                 per_stage[stage].extend(values)
             point_state_at(root / f"prefect-{repeat}")
             prefect_times.append(time_prefect(brief, brand, args.workers))
+    # The peak of this process, which ran this size only (warm-up, both sides, every
+    # repeat: one size per command); the Prefect server is a process of its own.
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     n = args.products
     loop_s, prefect_s = statistics.median(loop_times), statistics.median(prefect_times)

@@ -21,7 +21,7 @@ from prefect import flow, get_run_logger, runtime
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from adforge import interrupts
+from adforge import delivery, interrupts
 from adforge.brandkit import BrandKit
 from adforge.brief import Brief
 from adforge.db import repository as repo
@@ -34,6 +34,7 @@ from adforge.stages import publish
 from adforge.stages.job import ProductJob
 from flows import scale
 from flows.artifacts import publish_run_artifacts
+from flows.events import emit_run_events
 from flows.notify import notify_on_completion, notify_on_failure, notify_on_start, outcome_text
 from flows.resilience import recover_before_run, try_upload_report
 from flows.review import review_in_prefect
@@ -104,25 +105,30 @@ def brand_content(
 
 def finish_run(cfg: RunConfig, jobs: list[ProductJob],
                failed: dict[str, str]) -> dict[str, Any]:
-    """Close the run: status, contact sheet, report (uploaded beside an S3 store's
-    records), the UI's artifacts; the run ends by listing what failed and what waits
-    for review."""
+    """Close the run: status, contact sheet, the results webhook, report (uploaded beside
+    an S3 store's records), the UI's artifacts, Prefect events; the run ends by listing
+    what failed and what waits for review."""
     platforms = list(dict.fromkeys(name for job in jobs for name in job.canvases))
-    sheet = publish.write_contact_sheet(cfg, jobs, platforms) if jobs else None
+    sheets = publish.write_contact_sheets(cfg, jobs, platforms)
     db = database(cfg.db_url)
     counts = reviews.counts(db, cfg.run_id, n_products=len(jobs) + len(failed))
     repo.finish_run(db, cfg.run_id, counts.status, n_products=counts.total,
                     n_failed=counts.failed)
-    report = publish.write_report(cfg)
+    delivered = delivery.deliver_run(cfg)  # the results webhook; never raises
+    report = publish.write_report(cfg)  # after delivering: it shows a failed delivery
     outcome = {"run_id": cfg.run_id, "status": counts.status,
                "out_dir": str(publish.run_folder(cfg)), "report": str(report),
                "report_url": try_upload_report(cfg),
-               "contact_sheet": str(sheet) if sheet else None,
+               "contact_sheet": str(sheets[0]) if sheets else None,
+               "contact_sheets": [str(page) for page in sheets],
                "products": counts.published, "failed": failed | rejected(cfg),
                "in_review": waiting(cfg), "duration_s": duration_s(cfg),
                "counts": {"published": counts.published, "in_review": counts.in_review,
-                          "failed": counts.failed}}
-    publish_run_artifacts(cfg, sheet, jobs, outcome)
+                          "failed": counts.failed}, "delivery": delivered.as_dict()}
+    publish_run_artifacts(cfg, sheets, jobs, outcome)
+    emit_run_events(cfg, outcome)  # for Prefect automations
+    if delivered.failed:
+        get_run_logger().warning("RESULTS WEBHOOK %s", delivered.words())
     for sku, reason in outcome["failed"].items():
         get_run_logger().warning("FAILED %s: %s", sku, reason)
     for sku, why in outcome["in_review"].items():
@@ -200,6 +206,7 @@ def open_run(settings: Settings, kit: BrandKit, parsed: Brief, brief: str) -> Ru
                                                         len(parsed.rows)),
                     home=settings.home, s3=settings.s3, models=settings.run_models(),
                     scale=settings.scale, notifications=settings.notifications,
+                    delivery=settings.delivery, cost=settings.cost,
                     text_mode=settings.text_mode())
     db = database(cfg.db_url)
     repo.start_run(db, run_id=run_id, brief=brief, brief_sha256=parsed.sha256, brand=kit.name,

@@ -28,6 +28,7 @@ from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from adforge.db import repository as repo
+from adforge.db import reviews
 from adforge.profiles import profile_named
 from adforge.settings import load_settings
 from adforge.specs import rendition_spec
@@ -55,7 +56,7 @@ def renditions(
     The tracking database is the worker's own (`ADFORGE_DB_URL` in its environment, or
     the Prefect Secret block `ADFORGE_DB_SECRET_BLOCK` names): a connection string may
     hold a password, so it is never a parameter."""
-    # 1. Find the run and the products it finished
+    # 1. Find the run and the products it finished (published, or waiting for review)
     settings = with_database_secret(load_settings(store=store))
     db = database(settings.database_url())
     for name in platforms:
@@ -63,7 +64,8 @@ def renditions(
     run_id = run_id or repo.latest_run_id(db, brand=brand)
     if run_id is None:
         raise ValueError("no finished run to re-compose; run a campaign first")
-    skus = [p["sku"] for p in repo.run_summary(db, run_id)["products"] if p["status"] == "done"]
+    skus = [p["sku"] for p in repo.run_summary(db, run_id)["products"]
+            if p["status"] in ("done", "needs-review")]  # published, or some canvas held
     # 2. Load what the run stored for each product: its cutout and canvases
     cfg, jobs = publish.load_run(store_for(settings.store_spec(), settings.s3, settings.home),
                                  run_id, skus, settings.database_url())
@@ -78,6 +80,7 @@ def renditions(
     failed: dict[str, str] = {}
     published = run_stages(cfg, [job.adding(platforms) for job in jobs], CANVAS_STAGES,
                            failed)
+    reviews.settle_run(db, run_id)  # a new canvas may wait for review
     publish.write_report(cfg)
     uris = {job.sku: {platform: str(path) for platform, path in
                       publish.delivered_files(cfg, job).items()} for job in published}

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from prefect import get_run_logger
-from prefect.artifacts import create_image_artifact, create_table_artifact
+from prefect.artifacts import create_table_artifact
 from prefect.client.orchestration import get_client
 from prefect.context import get_run_context
 from prefect.exceptions import FlowPauseTimeout
@@ -30,7 +30,7 @@ from adforge.errors import AdForgeError
 from adforge.stagecache import RunConfig, database
 from adforge.stages import publish
 from adforge.stages.job import ProductJob
-from flows.artifacts import image_url
+from flows.artifacts import show_sheet, upload_sheet
 
 POLL_S = 5  # how often the paused run looks for an answer
 UI_REVIEWER = "prefect-ui"  # who decided, when the form's reviewer field is left empty
@@ -133,11 +133,11 @@ def apply_decisions(cfg: RunConfig, jobs: list[ProductJob], answer: Any) -> None
 def show_review_artifacts(cfg: RunConfig, jobs: list[ProductJob],
                           items: list[ItemDecision]) -> None:
     """`review-sheet` (the held canvases as a picture) and `review-items` (a table)."""
-    sheet = publish.write_review_sheet(cfg, jobs)
-    if sheet is not None:
-        create_image_artifact(image_url=image_url(cfg, sheet, "review_sheet.png"),
-                              key="review-sheet",
-                              description=f"run {cfg.run_id}: canvases held for review")
+    pages = publish.write_review_sheets(cfg, jobs)
+    if pages:
+        show_sheet(cfg, pages, upload_sheet(cfg, pages), key="review-sheet",
+                   products=len({item.sku for item in items}),
+                   title=f"run {cfg.run_id}: canvases held for review")
     create_table_artifact([item.model_dump(include={"sku", "platform", "failing"})
                            for item in items], key="review-items",
                           description=f"run {cfg.run_id}: what the quality gates held back")

@@ -137,18 +137,28 @@ def run_chunks(settings: Settings, params: dict[str, Any], skus: list[str],
 
 def aggregate(settings: Settings, chunks: list[list[str]], finished: list[FlowRun],
               failed: dict[str, str]) -> dict[str, Any]:
-    rows, run_ids, published = [], [], 0
+    """The campaign's outcome from its chunk runs' rows: a product is published, waits
+    for review (a quality gate held a canvas of it), or failed."""
+    rows, run_ids, published, in_review = [], [], 0, {}
     for chunk, flow_run in zip(chunks, finished, strict=True):
         run_id = _tracking_run_id(settings, flow_run)
         summary = repo.run_summary(database(settings.database_url()), run_id) if run_id else None
-        done = [p["sku"] for p in summary["products"] if p["status"] == "done"] if summary else []
-        for sku in set(chunk) - set(done):
+        statuses = {p["sku"]: p["status"] for p in summary["products"]} if summary else {}
+        done = [sku for sku in chunk if statuses.get(sku) == "done"]
+        held = {sku: f"waiting for review in run {run_id} (adforge review {run_id})"
+                for sku in chunk if statuses.get(sku) == "needs-review"}
+        for sku in set(chunk) - set(done) - set(held):
             failed[sku] = f"chunk run {flow_run.name}: {flow_run.state_name}"
         published += len(done)
+        in_review |= held
         run_ids.append(run_id)
         rows.append({"flow_run": flow_run.name, "run_id": run_id or "-",
-                     "state": flow_run.state_name, "products": len(chunk), "done": len(done)})
-    status = "completed" if not failed else ("partial" if published else "failed")
+                     "state": flow_run.state_name, "products": len(chunk), "done": len(done),
+                     "in_review": len(held)})
+    status = "completed" if not failed and not in_review else (
+        "partial" if published or in_review else "failed")
     return {"run_id": run_ids[0] if run_ids else None, "run_ids": run_ids, "status": status,
-            "chunks": rows, "products": published, "failed": failed,
+            "chunks": rows, "products": published, "failed": failed, "in_review": in_review,
+            "counts": {"published": published, "in_review": len(in_review),
+                       "failed": len(failed)},
             "out_dir": str(settings.out_dir), "report": None, "contact_sheet": None}

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from adforge import metering
 from adforge.model_settings import ModelSettings
 from models.memory_modes import Footprint
 from models.residency import ModelEventRecord, ModelManager
@@ -215,7 +216,7 @@ def manage(backend: Any, model: str, footprint: Footprint, *,
 @contextmanager
 def resident(backend: Any) -> Iterator[None]:
     """The backend's model loaded, kept from eviction, one caller at a time."""
-    with backend._lock:
+    with backend._lock, metering.gpu_section(getattr(backend, "needs_gpu", False)):
         residency = getattr(backend, "residency", None)
         if residency is None:
             if not backend.loaded:
@@ -237,6 +238,8 @@ def footprint_of_folder(source: str, working: int = 0) -> Footprint | None:
 
 
 def _record(event: ModelEventRecord) -> None:
+    if event.action == "load":  # on the loading thread: the stage that needed the model
+        metering.add_load_seconds(event.seconds)
     db_url, run_id = _state["db_url"], _state["run_id"]
     if db_url is None:
         return

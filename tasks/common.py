@@ -1,17 +1,23 @@
 """What every stage task shares: the retry policy, the backend lookup, how a batch's
-outcomes are settled, and how task runs are named."""
+outcomes are settled, how task runs are named, and what each batch used (`metered`)."""
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Callable
 from typing import Any
 
-from prefect import unmapped
+from prefect import get_run_logger, unmapped
 from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import MissingContextError
 from prefect.utilities.annotations import BaseAnnotation, quote
 
+from adforge import metering
+from adforge.db.metrics import record_stage_metrics
 from adforge.errors import TransientError
-from adforge.stagecache import RunConfig
+from adforge.metering import Usage
+from adforge.stagecache import RunConfig, database
 from adforge.stages.job import Outcome, ProductJob
 from models.registry import backend
 from models.runtime import bind_run
@@ -84,3 +90,52 @@ def over_batches(cfg: RunConfig, batches: list[list[ProductJob]]) -> tuple[Any, 
     futures, so Prefect need not walk these records looking for any (half the per-task
     overhead)."""
     return unmapped(quote(cfg)), [quote(batch) for batch in batches]
+
+
+BatchWork = Callable[[RunConfig, list[ProductJob]], list[Outcome]]
+PRODUCT_STAGES = ("segment",)  # once per product; every other stage once per canvas
+
+
+def metered(stage: str) -> Callable[[BatchWork], BatchWork]:
+    """A stage task's body, measured (`adforge.metering`): the batch's wall, CPU and GPU
+    seconds, peak GPU memory and model-load seconds, shared evenly over its products
+    (segment) or its canvases, one stage_metrics row each, written in one transaction
+    when the batch ends, however it ends."""
+    def wrap(work: BatchWork) -> BatchWork:
+        @functools.wraps(work)
+        def run(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
+            meter = metering.start()
+            try:
+                return work(cfg, jobs)
+            finally:
+                record_usage(cfg, stage, jobs, meter.stop())
+
+        return run
+
+    return wrap
+
+
+def units(stage: str, jobs: list[ProductJob]) -> list[tuple[str, str]]:
+    """What a stage's batch is made of: (sku, "") per product, or (sku, platform) per
+    canvas."""
+    if stage in PRODUCT_STAGES:
+        return [(job.sku, "") for job in jobs]
+    return [(job.sku, platform) for job in jobs for platform in job.canvases]
+
+
+def record_usage(cfg: RunConfig, stage: str, jobs: list[ProductJob], usage: Usage) -> None:
+    """The batch's stage_metrics rows. An account of the work, never a reason for it to
+    fail: a row that cannot be written is a warning."""
+    try:
+        record_stage_metrics(database(cfg.db_url), cfg.run_id, stage,
+                             metering.shares(usage, units(stage, jobs)))
+    except Exception as error:  # noqa: BLE001 - the products' outcomes stand
+        _warn("stage metrics of %s (%s) not recorded: %s", stage,
+              "+".join(job.sku for job in jobs), error)
+
+
+def _warn(message: str, *args: Any) -> None:
+    try:
+        get_run_logger().warning(message, *args)
+    except MissingContextError:  # called outside a task run
+        logging.getLogger(__name__).warning(message, *args)

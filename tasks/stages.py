@@ -1,6 +1,6 @@
 """One Prefect task per stage, over a micro-batch of products (and all their canvases):
 the backend looked up once, the core's stage function (`adforge.stages`) called, the
-outcomes settled.
+outcomes settled, what the batch used recorded (`metered`: stage_metrics rows).
 
 Each returns one outcome per product (its job, or the error that failed it alone);
 `settle` decides what Prefect retries.
@@ -23,16 +23,18 @@ from adforge.stages.segment import segment_products
 from adforge.stages.text import text_products
 from models.registry import backend
 from models.repairs import repair_ladder
-from tasks.common import TASK_OPTIONS, batch_run_name, settle, stage_backend
+from tasks.common import TASK_OPTIONS, batch_run_name, metered, settle, stage_backend
 
 
 @task(name="segment", task_run_name=batch_run_name("segment"), **TASK_OPTIONS)
+@metered("segment")
 def segment_batch(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
     """Cut each product out of its photo (a segmenter that batches sees them at once)."""
     return settle(segment_products(cfg, jobs, stage_backend(cfg, "segment")))
 
 
 @task(name="background", task_run_name=batch_run_name("background"), **TASK_OPTIONS)
+@metered("background")
 def background_batch(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
     """Make every canvas's backdrop at its size (a generator that batches makes them at
     once); recomposing, cover-fit the nearest stored one instead."""
@@ -42,30 +44,35 @@ def background_batch(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
 
 
 @task(name="composite", task_run_name=batch_run_name("composite"), **TASK_OPTIONS)
+@metered("composite")
 def composite_batch(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
     """Compose every canvas's layers: the product retouched toward its backdrop's light."""
     return settle(composite_products(cfg, jobs))
 
 
 @task(name="layout", task_run_name=batch_run_name("layout"), **TASK_OPTIONS)
+@metered("layout")
 def layout_batch(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
     """Decide where the copy goes on every canvas, away from the product."""
     return settle(layout_products(cfg, jobs, stage_backend(cfg, "layout")))
 
 
 @task(name="text", task_run_name=batch_run_name("text"), **TASK_OPTIONS)
+@metered("text")
 def text_batch(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
     """Set the copy on every canvas exactly as the brief says, then the logo."""
     return settle(text_products(cfg, jobs, text_renderers(cfg)))
 
 
 @task(name="gate", task_run_name=batch_run_name("gate"), **TASK_OPTIONS)
+@metered("gate")
 def gate_batch(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
     """Judge every canvas by the quality gates; repair a failing one before review."""
-    return settle(gate_products(cfg, jobs, repair_ladder()))
+    return settle(gate_products(cfg, jobs, repair_ladder(stage_backend(cfg, "background"))))
 
 
 @task(name="publish", task_run_name=batch_run_name("publish"), **TASK_OPTIONS)
+@metered("publish")
 def publish_batch(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
     """Deliver each product's passing canvases, hold the others for review; record rows."""
     return settle(publish_products(cfg, jobs))

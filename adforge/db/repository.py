@@ -26,6 +26,7 @@ from adforge.db.models import (
     RUN_STATUSES,
     Asset,
     Base,
+    Delivery,
     ErrorRecord,
     ModelEvent,
     Product,
@@ -390,7 +391,8 @@ def run_summary(db: Database, run_id: str) -> dict[str, Any]:
     """A JSON-able account of one run: products with errors, renditions (each with the
     `backends` that made it, None for rows older than that record), quality
     ({subject: {metric: {"value", "passed"}}}), the canvases held for review (each with
-    its failing gates and decision), and model loads/unloads per model.
+    its failing gates and decision), model loads/unloads per model, and every attempt
+    to post the results to the webhook (`deliveries`).
     Times are ISO-8601 UTC strings."""
     with db.session() as session:
         run = session.get(Run, run_id)
@@ -404,4 +406,32 @@ def run_summary(db: Database, run_id: str) -> dict[str, Any]:
             "n_products": run.n_products, "n_failed": run.n_failed,
             "products": products, "errors": run_errors,
             "model_events": _model_event_counts(session, run_id),
+            "deliveries": _delivery_dicts(session, run_id),
         }
+
+
+# ---------------------------------------------------------------------------------------
+# Deliveries: the results webhook's attempts
+# ---------------------------------------------------------------------------------------
+
+
+def record_delivery(
+    db: Database, *, run_id: str, url: str, attempt: int, status_code: int | None, ok: bool,
+    error: str | None, seconds: float,
+) -> None:
+    """Record one attempt to post the run's results (each attempt is its own row)."""
+    with db.session() as session:
+        session.add(Delivery(run_id=run_id, url=url, attempt=attempt, status_code=status_code,
+                             ok=ok, error=error, seconds=float(seconds), created_at=utcnow()))
+
+
+def deliveries(db: Database, run_id: str) -> list[dict[str, Any]]:
+    """Every recorded attempt to post the run's results, oldest first."""
+    with db.session() as session:
+        return _delivery_dicts(session, run_id)
+
+
+def _delivery_dicts(session: Session, run_id: str) -> list[dict[str, Any]]:
+    return [{"url": d.url, "attempt": d.attempt, "status_code": d.status_code, "ok": d.ok,
+             "error": d.error, "seconds": d.seconds, "created_at": _iso(d.created_at)}
+            for d in _rows_of_run(session, Delivery, run_id)]

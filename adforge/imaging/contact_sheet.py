@@ -1,4 +1,8 @@
-"""The contact sheet: every product x platform, labelled, on one image.
+"""The contact sheet: products x platforms, labelled, a page of products per image.
+
+A run's sheet is split into pages (`contact_sheet-001.png`, `contact_sheet-002.png`...)
+of a set number of products each, so that drawing and encoding one needs the memory of
+one page whatever the length of the brief; every page looks as a whole sheet used to.
 
 A rendition that a fallback helped make (say Qwen2-VL's layout was refused and the
 classic one used) carries an amber tag in its thumbnail's top-right corner; every other
@@ -7,6 +11,7 @@ cell is drawn exactly as before such marks existed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sized
 from pathlib import Path
 from typing import NamedTuple
 
@@ -18,6 +23,8 @@ CELL = 220
 LABEL = 34
 GAP = 12
 HEADER = 44
+ROW = CELL + LABEL + GAP  # a product's height on the sheet
+SKU_WIDTH = 140  # the products' labels, left of the first column
 SHEET_BG = (245, 245, 242)
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 BADGE_FILL = (245, 166, 35)  # amber: noticeable on light and dark ads alike
@@ -34,6 +41,18 @@ def _label_font(size: int, face: str = "DejaVuSans.ttf") -> LabelFont:
     if candidate.is_file():
         return ImageFont.truetype(str(candidate), size)
     return ImageFont.load_default(size)
+
+
+def page_name(stem: str, number: int) -> str:
+    """`contact_sheet-001.png`: the file of a sheet's page `number` (counted from 1)."""
+    return f"{stem}-{number:03d}.png"
+
+
+def pages_in(folder: Path, stem: str) -> list[Path]:
+    """The pages of the sheet `stem` written in `folder`, in page order."""
+    numbered = [(path.stem.removeprefix(f"{stem}-"), path)
+                for path in folder.glob(f"{stem}-*.png")]
+    return [path for _, path in sorted((int(n), p) for n, p in numbered if n.isdigit())]
 
 
 class SheetCell(NamedTuple):
@@ -55,24 +74,42 @@ def thumbnail(image: np.ndarray, size: int = CELL) -> np.ndarray:
                       interpolation=cv2.INTER_AREA)
 
 
-def contact_sheet(products: list[tuple[str, dict[str, SheetCell]]],
-                  platforms: list[str]) -> np.ndarray:
-    """A grid: one row per product (label = SKU), one column per platform."""
-    cols, rows = len(platforms), len(products)
-    width = GAP + cols * (CELL + GAP) + 140
-    height = HEADER + rows * (CELL + LABEL + GAP) + GAP
-    sheet = Image.new("RGB", (width, height), SHEET_BG)
-    draw = ImageDraw.Draw(sheet)
+def contact_sheet(products: Iterable[tuple[str, dict[str, SheetCell]]], platforms: list[str],
+                  count: int | None = None) -> np.ndarray:
+    """A grid: one row per product (label = SKU), one column per platform.
+
+    Each product's row is drawn on a strip of its own and copied into the page, so the
+    page is held once (as the array returned; a Pillow image of it would be a second copy,
+    at four bytes a pixel) and a row's thumbnails are needed only while it is drawn:
+    `products` may be a generator that reads them one product at a time, `count` long."""
+    rows = len(products) if isinstance(products, Sized) else count
+    if rows is None:
+        raise ValueError("contact_sheet: give `count` with a generator of products")
+    width = _column_left(len(platforms))
+    sheet = np.empty((HEADER + rows * ROW + GAP, width, 3), np.uint8)
+    sheet[:] = SHEET_BG
     font = _label_font(15)
+    header, draw = _strip(width, HEADER)
     for c, platform in enumerate(platforms):
-        draw.text((140 + GAP + c * (CELL + GAP), 14), platform, fill=(60, 60, 60), font=font)
+        draw.text((_column_left(c), 14), platform, fill=(60, 60, 60), font=font)
+    sheet[:HEADER] = np.asarray(header)
     for r, (sku, images) in enumerate(products):
-        top = HEADER + r * (CELL + LABEL + GAP)
-        draw.text((GAP, top + CELL // 2 - 8), sku, fill=(20, 20, 20), font=font)
+        strip, draw = _strip(width, ROW)
+        draw.text((GAP, CELL // 2 - 8), sku, fill=(20, 20, 20), font=font)
         for c, platform in enumerate(platforms):
-            left = 140 + GAP + c * (CELL + GAP)
-            _draw_cell(sheet, draw, font, images.get(platform), left, top)
-    return np.asarray(sheet)
+            _draw_cell(strip, draw, font, images.get(platform), _column_left(c), 0)
+        sheet[HEADER + r * ROW:HEADER + (r + 1) * ROW] = np.asarray(strip)
+    return sheet
+
+
+def _column_left(column: int) -> int:
+    """Where a platform's column starts (right of the SKUs); past the last: the width."""
+    return SKU_WIDTH + GAP + column * (CELL + GAP)
+
+
+def _strip(width: int, height: int) -> tuple[Image.Image, ImageDraw.ImageDraw]:
+    strip = Image.new("RGB", (width, height), SHEET_BG)
+    return strip, ImageDraw.Draw(strip)
 
 
 def _draw_cell(sheet: Image.Image, draw: ImageDraw.ImageDraw, font: LabelFont,

@@ -122,7 +122,7 @@ def make_backdrop(cfg: RunConfig, generator: Any, plan: BackdropPlan) -> np.ndar
     if plan.reference is None:
         return generator.generate(plan.request)
     data, strength = plan.reference
-    source = load_image(data, name="reference image", **cfg.images.model_dump()).rgb
+    source = load_image(data, name="reference image", **cfg.images.decoding()).rgb
     framed = fit_background(source, plan.request.width, plan.request.height)
     return generator.restyle(framed, plan.request, strength)
 

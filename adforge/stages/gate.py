@@ -4,7 +4,9 @@ is asked to look at it.
 A canvas that fails a gate is made again with the next repair that can fix one of its
 failing gates (a `Repair`: another layout analyzer and text renderer, such as the
 classic layout with more contrast and an underlay, or smaller type, typeset with the
-brand's fonts), at most `quality.max_attempts` renderings in all, the first included.
+brand's fonts; for a neural backdrop, first another backdrop from another seed, the
+product composed on it again), at most `quality.max_attempts` renderings in all, the
+first included.
 Every attempt is kept in the canvas's `gate` record; the canvas keeps the first passing
 rendering, else the one with the fewest failing gates, and is held for review
 (publish puts it in the review folder). A gate no repair can fix (an unsure cutout, a
@@ -18,9 +20,13 @@ from typing import Any
 
 from adforge.gates import Attempt, GateRecord, evaluate
 from adforge.stagecache import RunConfig
+from adforge.stages.background import plan_backdrop, store_backdrop
+from adforge.stages.composite import composite_canvas
 from adforge.stages.job import CanvasJob, Outcome, ProductJob, each_canvas
 from adforge.stages.layout import layout_canvas
 from adforge.stages.text import text_canvas
+
+SEEDS = 2**32  # a row's seed is below this
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,8 @@ class Repair:
     analyzer: Any
     renderer: Any
     fixes: frozenset[str]
+    generator: Any = None  # set: a new backdrop from it first, the row's seed + seed_step
+    seed_step: int = 0
 
 
 def gate_products(cfg: RunConfig, jobs: list[ProductJob],
@@ -78,8 +86,23 @@ def gate_canvas(cfg: RunConfig, job: ProductJob, canvas: CanvasJob,
 
 
 def repaired(cfg: RunConfig, job: ProductJob, canvas: CanvasJob, repair: Repair) -> CanvasJob:
-    """The canvas laid out and lettered again by the repair's backends (each a cached
-    stage: a repair made once is not made again)."""
+    """The canvas laid out and lettered again by the repair's backends, on a new
+    backdrop when the repair brings a generator (each a cached stage: a repair made once
+    is not made again)."""
+    if repair.generator is not None:
+        canvas = on_another_backdrop(cfg, job, canvas, repair.generator, repair.seed_step)
     fresh = canvas.model_copy(update={"layout": None, "text": None, "gate": None})
     laid = layout_canvas(cfg, job, fresh, repair.analyzer)
     return text_canvas(cfg, job, laid, {"edit": repair.renderer, "typeset": repair.renderer})
+
+
+def on_another_backdrop(cfg: RunConfig, job: ProductJob, canvas: CanvasJob, generator: Any,
+                        seed_step: int) -> CanvasJob:
+    """The canvas's backdrop made again from the row's seed moved by `seed_step` (the
+    same prompt, style and size), and the product composed on it again."""
+    seed = (job.row.seed + seed_step) % SEEDS
+    moved = job.model_copy(update={"row": job.row.model_copy(update={"seed": seed})})
+    fresh = canvas.model_copy(update={"background": None, "composite": None,
+                                      "layout": None, "text": None, "gate": None})
+    plan = plan_backdrop(cfg, moved, fresh, generator)
+    return composite_canvas(cfg, job, store_backdrop(cfg, fresh, generator, plan, None))

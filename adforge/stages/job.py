@@ -129,11 +129,6 @@ def first_error(*outcomes: Any) -> Exception | None:
     return next((item for item in outcomes if isinstance(item, Exception)), None)
 
 
-def ad_png(array: np.ndarray) -> tuple[bytes, str]:
-    """A deliverable (an ad): compressed PNG."""
-    return encode_png(array, level=1), "png"
-
-
 def layer_png(array: np.ndarray) -> tuple[bytes, str]:
     """A layer a person may open (the cutout): uncompressed PNG, ten times faster."""
     return encode_png(array, level=0), "png"

@@ -64,13 +64,13 @@ def read_photo(cfg: RunConfig, job: ProductJob) -> bytes:
 
 
 def decode_photo(cfg: RunConfig, job: ProductJob, data: bytes) -> LoadedImage:
-    return load_image(data, name=f"{job.sku} ({job.row.image})", **cfg.images.model_dump())
+    return load_image(data, name=f"{job.sku} ({job.row.image})", **cfg.images.decoding())
 
 
 def segment_key(cfg: RunConfig, data: bytes, segmenter: Any) -> dict[str, Any]:
     return {"stage": "segment", "inputs": {"photo": sha256_bytes(data)},
             # max_bytes only guards reading: it changes no cutout, so no key
-            "params": cfg.images.model_dump(exclude={"max_bytes"}),
+            "params": cfg.images.model_dump(include={"max_pixels", "min_side", "max_side"}),
             "backend": segmenter.cache_key}
 
 

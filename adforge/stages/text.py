@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from adforge.brief import resolve_text_mode
+from adforge.formats import DeliveryFormat, Encoded, delivery_format, encode_delivery
 from adforge.imaging.contact_sheet import CELL, thumbnail
 from adforge.imaging.matte import crop_to_alpha
 from adforge.imaging.metrics import product_region_checks
@@ -28,7 +29,6 @@ from adforge.stages.job import (
     CanvasJob,
     Outcome,
     ProductJob,
-    ad_png,
     blob_image,
     each_canvas,
     layer_png,
@@ -55,6 +55,8 @@ def text_canvas(cfg: RunConfig, job: ProductJob, canvas: CanvasJob,
     renderer = renderers[text_mode_of(cfg, job)]
     spec = rendition_spec(canvas.platform)
     layout = LayoutSpec.model_validate(layout_made.meta["layout"])
+    chosen = delivery_format(canvas.platform, cfg.brand.delivery, job.row.formats,
+                             max_bytes=cfg.quality.max_bytes)
 
     def compute() -> StageOutput:
         # 1. The copy on the composed canvas (an edit is checked inside the product)
@@ -63,15 +65,18 @@ def text_canvas(cfg: RunConfig, job: ProductJob, canvas: CanvasJob,
         extra = {"product_mask": product_mask(cfg, composite_made, image.shape[:2])} \
             if renderer.needs_product_mask else {}
         result = renderer.render(image, layout, job.row.copy, cfg.brand, **extra)
-        # 2. Measured, with the logo: the delivered ad and its thumbnail
+        # 2. Measured, with the logo: the delivered ad (in its delivery format) and its
+        #    thumbnail
         ad, quality = finish_canvas(spec, box, layout, result, cfg.brand, job.row.copy)
-        png = ad_png(ad)
-        quality |= product_checks(cfg, job, ad, box) | {"bytes": float(len(png[0]))}
+        delivered = encode_delivery(ad, chosen)
+        quality |= product_checks(cfg, job, ad, box) | byte_measures(delivered, chosen)
         if edit_kept(renderer, result.attempts):
             quality["copy_exact"] = float(ocr_verified(result.attempts[-1]))
         return StageOutput(
-            blobs={"image": png, "thumb": layer_png(thumbnail(ad))},
+            blobs={"image": (delivered.data, delivered.extension),
+                   "thumb": layer_png(thumbnail(ad))},
             meta={"width": spec.width, "height": spec.height, "quality": quality,
+                  "format": delivered.format, "format_quality": delivered.quality,
                   "fonts": sorted({f.font for f in result.fits}),
                   "ellipsized": any(f.ellipsized for f in result.fits),
                   "attempts": result.attempts,
@@ -82,9 +87,19 @@ def text_canvas(cfg: RunConfig, job: ProductJob, canvas: CanvasJob,
                                   "copy": job.row.copy.model_dump(),
                                   "brand": cfg.brand.model_dump(mode="json")},
                           params={"min_font_px": cfg.min_font_px, "thumb_px": CELL,
-                                  "spec": spec.model_dump(mode="json"), "measures": MEASURES},
+                                  "spec": spec.model_dump(mode="json"), "measures": MEASURES,
+                                  "delivery": chosen.model_dump(mode="json")},
                           backend=renderer.cache_key, compute=compute)
     return canvas.model_copy(update={"text": manifest})
+
+
+def byte_measures(delivered: Encoded, chosen: DeliveryFormat) -> dict[str, float]:
+    """The delivered file's size, and its budget where its format sets one (the `bytes`
+    gate's threshold for this canvas)."""
+    measures = {"bytes": float(len(delivered.data))}
+    if chosen.max_bytes is not None:
+        measures["byte_budget"] = float(chosen.max_bytes)
+    return measures
 
 
 def product_checks(cfg: RunConfig, job: ProductJob, ad: np.ndarray,

@@ -301,5 +301,6 @@ def content_type_of(key: str) -> str:
     """The content type of a spooled object, from its key's extension."""
     suffix = PurePosixPath(key).suffix.lower()
     return {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+            ".webp": "image/webp",
             ".json": "application/json", ".html": "text/html; charset=utf-8"}.get(
                 suffix, "application/octet-stream")

@@ -1,11 +1,24 @@
-"""The contact sheet marks a rendition that a fallback helped make, and nothing else."""
+"""The contact sheet marks a rendition that a fallback helped make, and nothing else; a
+page drawn row by row is the sheet drawn whole; pages are named and found in order."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from adforge.imaging.contact_sheet import CELL, GAP, HEADER, LABEL, SheetCell, contact_sheet
+from adforge.imaging.contact_sheet import (
+    CELL,
+    GAP,
+    HEADER,
+    LABEL,
+    ROW,
+    SheetCell,
+    contact_sheet,
+    page_name,
+    pages_in,
+)
 
 PLATFORMS = ["instagram_post", "instagram_story", "blog_header"]
 SIZES = {"instagram_post": (1080, 1080), "instagram_story": (1080, 1920),
@@ -56,3 +69,26 @@ def test_a_mark_too_long_for_the_cell_is_shortened() -> None:
     long = "segment + background + layout + text fallback"
     assert np.array_equal(sheet("instagram_story", long),
                           sheet("instagram_story", "fallback"))
+
+
+def test_a_generator_of_products_draws_the_same_sheet() -> None:
+    """The publish stage hands the products over one at a time (each product's thumbnails
+    read as its row is drawn): the page is the one a list of them gives."""
+    products = [("LIGHT", {p: SheetCell(thumb(w, h, 225), w, h, "layout fallback")
+                           for p, (w, h) in SIZES.items()}),
+                ("DARK", {"blog_header": SheetCell(thumb(1200, 600, 30), 1200, 600)})]
+    drawn = contact_sheet(iter(products), PLATFORMS, count=len(products))
+    assert np.array_equal(drawn, contact_sheet(products, PLATFORMS))
+    assert drawn.shape == (HEADER + 2 * ROW + GAP, 140 + GAP + 3 * (CELL + GAP), 3)
+    with pytest.raises(ValueError, match="count"):
+        contact_sheet(iter(products), PLATFORMS)
+
+
+def test_pages_are_found_in_page_order(tmp_path: Path) -> None:
+    for number in (1000, 2, 999, 1, 10):
+        (tmp_path / page_name("contact_sheet", number)).touch()
+    (tmp_path / "contact_sheet-notes.png").touch()
+    (tmp_path / "review_sheet-001.png").touch()
+    assert [p.name for p in pages_in(tmp_path, "contact_sheet")] == [
+        "contact_sheet-001.png", "contact_sheet-002.png", "contact_sheet-010.png",
+        "contact_sheet-999.png", "contact_sheet-1000.png"]

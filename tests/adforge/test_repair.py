@@ -5,6 +5,7 @@ Prefect: segment, background, composite, layout, text, gate, publish."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +22,16 @@ from adforge.profiles import profile_named
 from adforge.samples import render_sample
 from adforge.settings import QualitySettings
 from adforge.specs import AdCopy, Box, LayoutSpec, PixelBox
-from adforge.stagecache import RunConfig, database
+from adforge.stagecache import RunConfig, database, load_blob
 from adforge.stages.background import background_products
 from adforge.stages.composite import composite_products
-from adforge.stages.gate import gate_products
+from adforge.stages.gate import gate_products, on_another_backdrop
 from adforge.stages.job import ProductJob
 from adforge.stages.layout import layout_products
 from adforge.stages.publish import publish_products, review_folder, run_folder
 from adforge.stages.segment import segment_products
 from adforge.stages.text import text_products
+from models.classic.background import ProceduralBackground
 from models.classic.layout import ClassicLayoutAnalyzer
 from models.contracts import TextResult
 from models.registry import backend
@@ -99,17 +101,18 @@ def _product(cfg: RunConfig, photo: np.ndarray, kind: str = "bottle") -> Product
 
 
 def _through_the_gate(cfg: RunConfig, job: ProductJob, analyzer: Any,
-                      edit: Any = None) -> ProductJob:
+                      edit: Any = None, generator: Any = None) -> ProductJob:
     """Every stage up to the gate, as the flow runs them; failures raise here."""
     jobs = [job]
+    generator = generator or backend("background", "procedural")
     renderers = {"edit": edit or backend("text", "typeset"),
                  "typeset": backend("text", "typeset")}
     for stage in (lambda js: segment_products(cfg, js, backend("segment", "classic")),
-                  lambda js: background_products(cfg, js, backend("background", "procedural")),
+                  lambda js: background_products(cfg, js, generator),
                   lambda js: composite_products(cfg, js),
                   lambda js: layout_products(cfg, js, analyzer),
                   lambda js: text_products(cfg, js, renderers),
-                  lambda js: gate_products(cfg, js, repair_ladder())):
+                  lambda js: gate_products(cfg, js, repair_ladder(generator))):
         [outcome] = stage(jobs)
         assert isinstance(outcome, ProductJob), outcome
         jobs = [outcome]
@@ -132,7 +135,7 @@ def test_a_layout_over_the_product_is_repaired_and_every_attempt_recorded(
 
     [published] = publish_products(cfg, [job])
     assert isinstance(published, ProductJob), published
-    assert (run_folder(cfg) / job.sku / f"{PLATFORM}.png").is_file()
+    assert (run_folder(cfg) / job.sku / f"{PLATFORM}.jpg").is_file()
     summary = repo.run_summary(database(cfg.db_url), cfg.run_id)
     [product] = summary["products"]
     assert product["status"] == "done"
@@ -145,6 +148,39 @@ def test_a_layout_over_the_product_is_repaired_and_every_attempt_recorded(
     assert "text_product_overlap" in rendition["backends"]["repair"]["reason"]
 
 
+class GpuBackdrops(ProceduralBackground):
+    """The procedural generator standing in for FLUX: a backdrop generator that says
+    it runs on a GPU, which is what puts the reseed repair on the ladder."""
+
+    needs_gpu = True
+    cache_key = "procedural:as-if-neural"
+
+
+def test_a_neural_backdrop_is_made_again_from_another_seed(tmp_path: Path) -> None:
+    """A product colour change no layout can fix: only the reseed repair is tried, on a
+    backdrop made from the next seed, the product composed on it again."""
+    cfg = _config(tmp_path, max_delta_e=1e-6)  # every composite fails delta_e
+    photo, _ = render_sample("bottle", size=384, seed=0)
+    generator = GpuBackdrops()
+    job = _through_the_gate(cfg, _product(cfg, photo), ClassicLayoutAnalyzer(),
+                            generator=generator)
+
+    reseed = repair_ladder(generator)[-1]
+    assert reseed.generator is generator and "delta_e" in reseed.fixes
+    assert len(repair_ladder(backend("background", "procedural"))) == 2  # CPU: no reseed
+    record = job.canvases[PLATFORM].gate
+    assert [(a.number, a.repair) for a in record.attempts] == [(1, None), (2, reseed.name)]
+    assert record.held and [f["gate"] for f in record.failing()] == ["delta_e"]
+    canvas = job.canvases[PLATFORM]
+    again = on_another_backdrop(cfg, job, canvas, generator, 1)
+    assert again.background.key != canvas.background.key
+    assert again.composite.key != canvas.composite.key
+    assert again.layout is None and again.text is None
+    first = np.load(io.BytesIO(load_blob(cfg, canvas.background.blobs["background"])))
+    second = np.load(io.BytesIO(load_blob(cfg, again.background.blobs["background"])))
+    assert first.shape == second.shape and not np.array_equal(first, second)
+
+
 def test_repairs_stop_at_max_attempts_and_the_canvas_goes_to_review(tmp_path: Path) -> None:
     cfg = _config(tmp_path, max_attempts=1)
     photo, _ = render_sample("bottle", size=384, seed=0)
@@ -154,8 +190,8 @@ def test_repairs_stop_at_max_attempts_and_the_canvas_goes_to_review(tmp_path: Pa
     assert len(record.attempts) == 1 and record.held
     [published] = publish_products(cfg, [job])
     assert isinstance(published, ProductJob)
-    assert not (run_folder(cfg) / job.sku / f"{PLATFORM}.png").exists()
-    assert (review_folder(cfg, job.sku) / f"{PLATFORM}.png").is_file()
+    assert not (run_folder(cfg) / job.sku / f"{PLATFORM}.jpg").exists()
+    assert (review_folder(cfg, job.sku) / f"{PLATFORM}.jpg").is_file()
     assert (review_folder(cfg, job.sku) / f"{PLATFORM}.gates.json").is_file()
     [item] = reviews.items(database(cfg.db_url), run_id=cfg.run_id)
     assert "text_product_overlap" in {f["gate"] for f in item["failing"]}
@@ -179,7 +215,7 @@ def test_gates_that_only_record_deliver_everything(tmp_path: Path) -> None:
 
     assert not job.canvases[PLATFORM].gate.held
     publish_products(cfg, [job])
-    assert (run_folder(cfg) / job.sku / f"{PLATFORM}.png").is_file()
+    assert (run_folder(cfg) / job.sku / f"{PLATFORM}.jpg").is_file()
     summary = repo.run_summary(database(cfg.db_url), cfg.run_id)
     assert summary["products"][0]["quality"]["cutout"]["segment_confidence"]["passed"] is False
 

@@ -71,3 +71,105 @@ def test_workers_get_the_client_defaults_under_the_users_values() -> None:
     assert env["PREFECT_UI_ENABLED"] == "true"
     assert env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
     assert not set(prefect_env.SERVICE_SWITCHES) & set(env)
+
+
+class HealthServer:
+    """A loopback HTTP server that answers `/api/health` with a chosen status."""
+
+    def __init__(self, status: int) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                self.send_response(status if self.path == "/api/health" else 404)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.api_url = f"http://127.0.0.1:{self.server.server_address[1]}/api"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture()
+def healthy_api():
+    server = HealthServer(200)
+    yield server.api_url
+    server.server.shutdown()
+
+
+def _record_server(home, api_url: str, pid: int) -> None:
+    """What `adforge server up` leaves in `<home>/service/`: the address and the pid."""
+    import json
+
+    state = service.state_under(home)
+    state.folder.mkdir(parents=True)
+    state.info_file.write_text(json.dumps({"api_url": api_url, "server_pid": pid}))
+    state.pid_file("server").write_text(str(pid))
+
+
+def _ended_pid() -> int:
+    import subprocess
+    import sys
+
+    done = subprocess.Popen([sys.executable, "-c", "pass"])
+    done.wait()
+    return done.pid
+
+
+def test_a_recorded_live_answering_server_is_found(tmp_path, healthy_api) -> None:
+    import os
+
+    assert service.running_server_url(tmp_path) is None  # nothing recorded
+    _record_server(tmp_path, healthy_api, os.getpid())
+    assert service.running_server_url(tmp_path) == healthy_api
+
+
+def test_a_stale_record_is_not_a_running_server(tmp_path, healthy_api) -> None:
+    """The recorded process ended: whatever answers on its port now is not ours."""
+    _record_server(tmp_path, healthy_api, _ended_pid())
+    assert service.running_server_url(tmp_path) is None
+
+
+def test_a_server_that_does_not_answer_healthy_is_not_used(tmp_path) -> None:
+    import os
+
+    unhealthy = HealthServer(503)
+    try:
+        _record_server(tmp_path, unhealthy.api_url, os.getpid())
+        assert service.running_server_url(tmp_path) is None
+    finally:
+        unhealthy.server.shutdown()
+    free = f"http://127.0.0.1:{service.free_port()}/api"  # nothing listens there
+    service.state_under(tmp_path).info_file.write_text(f'{{"api_url": "{free}"}}')
+    assert service.running_server_url(tmp_path) is None
+
+
+def test_a_damaged_state_folder_is_no_server(tmp_path, healthy_api) -> None:
+    import os
+
+    _record_server(tmp_path, healthy_api, os.getpid())
+    service.state_under(tmp_path).info_file.write_text("{not json")
+    assert service.running_server_url(tmp_path) is None
+
+
+USE_SERVER = """
+from adforge_app.prefect_env import use_server
+print(use_server("http://127.0.0.1:9/api"))
+from prefect.settings import get_current_settings
+print(get_current_settings().api.url)
+print(use_server(None))
+"""
+
+
+def test_use_server_points_prefect_at_a_server_only_before_its_import() -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    printed = subprocess.run([sys.executable, "-c", USE_SERVER], env=env, check=True,
+                             capture_output=True, text=True).stdout.split()
+    assert printed[-3:] == ["True", "http://127.0.0.1:9/api", "False"]

@@ -54,17 +54,19 @@ def test_campaign_writes_every_platform_files_and_rows(adforge_env: Path) -> Non
     for kind in KINDS:
         sku = DEMO_COPY[kind]["sku"]
         for name, preset in PRESETS.items():
-            with Image.open(run_dir / sku / f"{name}.png") as image:
+            with Image.open(run_dir / sku / f"{name}.jpg") as image:
                 assert image.size == (preset.width, preset.height)
             layout = json.loads((run_dir / sku / f"{name}.layout.json").read_text())
             assert layout["made_by"] == "classic"
         assert (run_dir / sku / "cutout.png").is_file()
-    assert (run_dir / "contact_sheet.png").stat().st_size > 10_000
+    assert (run_dir / "contact_sheet-001.png").stat().st_size > 10_000
+    assert result["contact_sheets"] == [result["contact_sheet"]]  # three products: one page
+    assert Path(result["contact_sheet"]) == run_dir / "contact_sheet-001.png"
     assert "HB-BOTTLE-01" in (run_dir / "report.html").read_text(encoding="utf-8")
     assert _count(adforge_env, "renditions") == len(KINDS) * len(PRESETS)
     assert _count(adforge_env, "quality", "passed = 0") == 0
     TEST_OUTPUT.mkdir(exist_ok=True)
-    shutil.copy(run_dir / "contact_sheet.png", TEST_OUTPUT / "flow_contact_sheet.png")
+    shutil.copy(run_dir / "contact_sheet-001.png", TEST_OUTPUT / "flow_contact_sheet.png")
 
     report = CliRunner().invoke(app, ["report", "--json"])
     assert report.exit_code == 0, report.output
@@ -113,7 +115,7 @@ def test_corrupt_image_fails_alone_and_is_recorded(adforge_env: Path, products_p
     assert "box.png" in message
     run_dir = Path(result["out_dir"])
     for sku in ("HB-BOTTLE-01", "HB-HONEY-03"):
-        assert len(list((run_dir / sku).glob("*.png"))) >= len(PRESETS)
+        assert len(list((run_dir / sku).glob("*.jpg"))) >= len(PRESETS)
     tasks = count_task_runs(_engine(adforge_env), result["run_id"])
     if products_per_task == 2:  # 3 products: batches of 2 and 1 (the bad one left at segment)
         assert tasks["segment_batch"] == 2 and tasks["text_batch"] == 1, tasks
@@ -151,7 +153,7 @@ def test_three_bad_rows_are_all_reported_and_the_rest_runs(adforge_env: Path) ->
     assert fields == ["image", "sku", "sku"], errors
     messages = " ".join(message for _, message in errors)
     assert "row 4" in messages and "row 5" in messages and "row 6" in messages
-    assert (Path(result["out_dir"]) / "HB-BOTTLE-01" / "instagram_post.png").is_file()
+    assert (Path(result["out_dir"]) / "HB-BOTTLE-01" / "instagram_post.jpg").is_file()
 
 
 def test_renditions_flow_adds_a_platform_without_models(adforge_env: Path) -> None:

@@ -84,11 +84,11 @@ def test_an_unsure_cutout_waits_for_review_and_approve_publishes_it_once(env: Pa
     assert f"in review {CLUTTERED_SKU}" in output and "segment_confidence" in output
     assert _prefect_state(env, run_id) == ("Partial", "COMPLETED")
     run_dir = env / "outputs" / run_id
-    assert sorted(p.name for p in (run_dir / CLEAN_SKU).glob("*.png")) == [
-        "blog_header.png", "cutout.png", "instagram_post.png"]
+    assert sorted(p.name for p in (run_dir / CLEAN_SKU).glob("*.jpg")) == [
+        "blog_header.jpg", "instagram_post.jpg"]
     assert not (run_dir / CLUTTERED_SKU).exists()
     for platform in PLATFORMS:
-        assert (run_dir / "review" / CLUTTERED_SKU / f"{platform}.png").is_file()
+        assert (run_dir / "review" / CLUTTERED_SKU / f"{platform}.jpg").is_file()
     assert _rows(env, "select status from products where sku = :sku", sku=CLUTTERED_SKU) == [
         ("needs-review",)]
     assert _rows(env, "select count(*) from renditions where sku = :sku",
@@ -96,7 +96,7 @@ def test_an_unsure_cutout_waits_for_review_and_approve_publishes_it_once(env: Pa
     report = (run_dir / "report.html").read_text(encoding="utf-8")
     assert report.index("Needs review") < report.index('alt="contact sheet"')  # first
     assert report.index("Needs review") < report.index(CLEAN_SKU)
-    assert f"review/{CLUTTERED_SKU}/instagram_post.png" in report
+    assert f"review/{CLUTTERED_SKU}/instagram_post.jpg" in report
 
     # 2. `adforge review --json` lists both canvases with the failing gate
     code, listed = _cli("review", "--json")
@@ -110,9 +110,9 @@ def test_an_unsure_cutout_waits_for_review_and_approve_publishes_it_once(env: Pa
     code, output = _cli("approve", run_id, CLUTTERED_SKU, "--platform", "instagram_post",
                         "--by", "ana")
     assert code == 0, output
-    assert (run_dir / CLUTTERED_SKU / "instagram_post.png").is_file()
+    assert (run_dir / CLUTTERED_SKU / "instagram_post.jpg").is_file()
     assert (run_dir / CLUTTERED_SKU / "cutout.png").is_file()
-    assert not (run_dir / "review" / CLUTTERED_SKU / "instagram_post.png").exists()
+    assert not (run_dir / "review" / CLUTTERED_SKU / "instagram_post.jpg").exists()
     rows_before = _rows(env, "select count(*) from renditions")
     code, output = _cli("approve", run_id, CLUTTERED_SKU, "--platform", "instagram_post")
     assert code == 0 and "already approved" in output, output
@@ -120,7 +120,7 @@ def test_an_unsure_cutout_waits_for_review_and_approve_publishes_it_once(env: Pa
     assert duplicate_rows(_db(env)) == 0
     [(uri, backends)] = _rows(env, "select uri, backends from renditions where sku = :sku",
                               sku=CLUTTERED_SKU)
-    assert uri == str((run_dir / CLUTTERED_SKU / "instagram_post.png").resolve())
+    assert uri == str((run_dir / CLUTTERED_SKU / "instagram_post.jpg").resolve())
 
     # 4. Reject the other with a reason; the decisions are kept, the run settles
     code, output = _cli("reject", run_id, CLUTTERED_SKU, "--platform", "blog_header",
@@ -235,8 +235,8 @@ def test_manual_review_pauses_and_the_resumed_decisions_apply(env: Path) -> None
     assert state.name == "Completed", state.message  # every product published
     run_id = state.result()["run_id"]
     run_dir = env / "outputs" / run_id
-    assert (run_dir / CLUTTERED_SKU / "instagram_post.png").is_file()
-    assert not (run_dir / CLUTTERED_SKU / "blog_header.png").exists()
+    assert (run_dir / CLUTTERED_SKU / "instagram_post.jpg").is_file()
+    assert not (run_dir / CLUTTERED_SKU / "blog_header.jpg").exists()
     assert _rows(env, "select platform, status, decided_by, reason from reviews "
                       "order by platform") == [
         ("blog_header", "rejected", "ana", "the cutout kept the clutter"),
@@ -257,3 +257,28 @@ def test_an_unanswered_review_leaves_the_items_in_the_queue(
     assert _rows(env, "select status from reviews") == [("pending",)]
     code, listed = _cli("review", "--json")
     assert [i["sku"] for i in json.loads(listed)["items"]] == [CLUTTERED_SKU]
+
+
+def test_renditions_add_canvases_to_a_product_that_waits_for_review(env: Path) -> None:
+    """The renditions flow serves every product the run finished, a held one too: its
+    new canvas is judged as the others were, and the product keeps waiting while one of
+    its canvases does (the new one here, its cutout still unsure)."""
+    from flows.brand_content import brand_content
+    from flows.renditions import renditions
+
+    brief, brand = write_review_campaign(env / "in")
+    first = brand_content(brief=str(brief), brand=str(brand), platforms=PLATFORMS,
+                          return_state=True).result(raise_on_failure=False)
+    assert CLUTTERED_SKU in first["in_review"], first
+
+    added = renditions(platforms=["twitter_card"], run_id=first["run_id"])
+
+    assert added["products"] == 2  # the clean product and the held one
+    assert CLEAN_SKU in added["uris"] and "twitter_card" in added["uris"][CLEAN_SKU]
+    held = _rows(env, "select platform from reviews where sku = :sku and status = 'pending'",
+                 sku=CLUTTERED_SKU)
+    assert sorted(platform for (platform,) in held) == sorted([*PLATFORMS, "twitter_card"])
+    assert _rows(env, "select status from products where sku = :sku",
+                 sku=CLUTTERED_SKU) == [("needs-review",)]
+    assert _rows(env, "select status from runs where id = :id",
+                 id=first["run_id"]) == [("partial",)]

@@ -207,4 +207,4 @@ def refused(result: Result, *words: str) -> str:
 def nothing_published(made: Campaign) -> None:
     """A run refused before the work: no ad, no run folder, no half-written file."""
     assert made.published() == set()
-    assert not any(made.out.glob("*/*.png")) if made.out.is_dir() else True
+    assert not any(made.out.glob("*/*.*g")) if made.out.is_dir() else True

@@ -311,7 +311,7 @@ def test_valid_kinds_are_published(shared: SharedRun, name: str) -> None:
     assert shared.published_of(kind.sku) == set(kind.platforms)
     assert shared.errors_of(name) == []
     for platform in kind.platforms:
-        assert any(shared.campaign.out.glob(f"*/{kind.sku}/{platform}.png")), platform
+        assert any(shared.campaign.out.glob(f"*/{kind.sku}/{platform}.jpg")), platform
 
 
 @pytest.mark.parametrize("name", [n for n, k in KINDS.items() if k.outcome == "refused"])

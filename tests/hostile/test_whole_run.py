@@ -164,7 +164,7 @@ def test_a_logo_without_alpha_is_keyed_and_the_run_says_so(campaign: Campaign) -
     assert result.exit_code == EXIT_OK, result.output
     assert campaign.published() == {("OK-1", PLATFORM)}
     assert "has no alpha channel" in campaign.report()
-    ad = np.asarray(Image.open(next(campaign.out.glob(f"*/OK-1/{PLATFORM}.png"))))
+    ad = np.asarray(Image.open(next(campaign.out.glob(f"*/OK-1/{PLATFORM}.jpg"))))
     assert not (ad == 255).all(axis=2).sum() > 0.5 * ad.shape[0] * ad.shape[1]
 
 

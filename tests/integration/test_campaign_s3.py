@@ -56,8 +56,8 @@ def test_cli_run_on_s3_and_postgres_matches_local_defaults(
     local_run = Path(local_result["out_dir"])
     for kind in KINDS:
         for platform in PRESETS:
-            ours = adforge_env / "remote" / run_id / sku(kind) / f"{platform}.png"
-            assert ours.read_bytes() == (local_run / sku(kind) / f"{platform}.png").read_bytes()
+            ours = adforge_env / "remote" / run_id / sku(kind) / f"{platform}.jpg"
+            assert ours.read_bytes() == (local_run / sku(kind) / f"{platform}.jpg").read_bytes()
     # 3. Rows point at S3 objects, which carry the same bytes
     renditions = rows(pg_url, "select sku, platform, uri from renditions")
     assert len(renditions) == len(KINDS) * len(PRESETS)
@@ -66,8 +66,8 @@ def test_cli_run_on_s3_and_postgres_matches_local_defaults(
         assert uri.startswith(f"s3://{s3_env.bucket}/campaigns/text/blobs/"), uri  # the ad
         key = uri.removeprefix(f"s3://{s3_env.bucket}/")
         obj = client.get_object(Bucket=s3_env.bucket, Key=key)
-        assert obj["ContentType"] == "image/png" and "immutable" in obj["CacheControl"]
-        assert obj["Body"].read() == (local_run / row_sku / f"{platform}.png").read_bytes()
+        assert obj["ContentType"] == "image/jpeg" and "immutable" in obj["CacheControl"]
+        assert obj["Body"].read() == (local_run / row_sku / f"{platform}.jpg").read_bytes()
     assert all(uri.startswith("s3://") for (uri,) in rows(pg_url, "select uri from assets"))
     assert duplicate_rows(pg_url) == 0
     products = rows(pg_url, "select source_uri from products order by sku")

@@ -59,7 +59,7 @@ def test_s3_outage_keeps_local_work_and_a_later_run_publishes_it(
                              spool_root=adforge_env / "state" / "spool")
     assert spool.pending_keys()
     for kind in KINDS:
-        assert (Path(down["out_dir"]) / sku(kind) / "instagram_post.png").is_file()
+        assert (Path(down["out_dir"]) / sku(kind) / "instagram_post.jpg").is_file()
 
     # S3 is back: the next run uploads the spool, recomputes nothing and publishes
     up = _run(brief, brand, s3_env, pg_url)

@@ -34,7 +34,7 @@ def test_approve_delivers_a_held_canvas_to_the_s3_delivery_prefix(
 
     # 1. Held: the clean product is under the delivery prefix, the cluttered one is not
     assert result["status"] == "partial" and set(result["in_review"]) == {CLUTTERED_SKU}
-    assert sorted(s3_env.keys(delivery)) == [f"{delivery}/{CLEAN_SKU}/{p}.png"
+    assert sorted(s3_env.keys(delivery)) == [f"{delivery}/{CLEAN_SKU}/{p}.jpg"
                                              for p in sorted(PLATFORMS)]
     assert rows(pg_url, f"select count(*) from renditions where sku = '{CLUTTERED_SKU}'") == [
         (0,)]
@@ -51,8 +51,8 @@ def test_approve_delivers_a_held_canvas_to_the_s3_delivery_prefix(
     local = Path(result["out_dir"]) / CLUTTERED_SKU
     for platform in PLATFORMS:
         obj = client.get_object(Bucket=s3_env.bucket,
-                                Key=f"{delivery}/{CLUTTERED_SKU}/{platform}.png")
-        assert obj["Body"].read() == (local / f"{platform}.png").read_bytes()
+                                Key=f"{delivery}/{CLUTTERED_SKU}/{platform}.jpg")
+        assert obj["Body"].read() == (local / f"{platform}.jpg").read_bytes()
     uris = rows(pg_url, f"select uri from renditions where sku = '{CLUTTERED_SKU}'")
     assert len(uris) == len(PLATFORMS)
     assert all(uri.startswith(f"s3://{s3_env.bucket}/campaigns/text/blobs/") for (uri,) in uris)

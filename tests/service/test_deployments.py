@@ -22,7 +22,7 @@ def test_manual_run_through_the_api_leaves_files_and_rows(
         prefect_service: Service, manual_run: dict) -> None:
     assert manual_run["state_type"] == "COMPLETED", manual_run["state"]
     outputs = prefect_service.root / "outputs"
-    header = next(outputs.glob("*/HB-BOTTLE-01/blog_header.png"))
+    header = next(outputs.glob("*/HB-BOTTLE-01/blog_header.jpg"))
     with Image.open(header) as image:
         assert image.size == (PRESETS["blog_header"].width, PRESETS["blog_header"].height)
     assert prefect_service.count(
@@ -145,7 +145,7 @@ def test_a_schedule_due_within_a_minute_creates_and_completes_a_run(
     assert finished["state_type"] == "COMPLETED", finished["state"]
     assert prefect_service.count(
         "runs", f"flow_run_id = '{run['id']}' and status = 'completed'") == 1
-    assert list((prefect_service.root / "outputs").glob("*/HB-HONEY-03/blog_thumbnail.png"))
+    assert list((prefect_service.root / "outputs").glob("*/HB-HONEY-03/blog_thumbnail.jpg"))
 
 
 def _next_minute_in_seoul(at_least_s: int) -> dt.datetime:
@@ -184,7 +184,7 @@ def _made_by(prefect_service: Service, run_id: str, platform: str) -> dict:
 
 
 def _assert_delivered(prefect_service: Service, run_id: str, sku: str, platform: str) -> None:
-    path = prefect_service.root / "outputs" / run_id / sku / f"{platform}.png"
+    path = prefect_service.root / "outputs" / run_id / sku / f"{platform}.jpg"
     with Image.open(path) as image:
         assert image.size == (PRESETS[platform].width, PRESETS[platform].height)
 

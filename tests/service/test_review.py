@@ -62,7 +62,7 @@ def test_a_manual_review_pauses_and_the_api_resume_publishes_the_approved_canvas
         form = _show_resume_form(prefect_service, flow_run_id)
         assert "segment_confidence" in form and "Decision" in form
     run_id = prefect_service.tracking_run_id(flow_run_id)
-    assert not list((prefect_service.root / "outputs" / run_id).glob(f"{CLUTTERED_SKU}/*.png"))
+    assert not list((prefect_service.root / "outputs" / run_id).glob(f"{CLUTTERED_SKU}/*.jpg"))
 
     # 2. Resumed through the API with the decision: the canvas is published
     resumed = prefect_service.api.http.post(f"/flow_runs/{flow_run_id}/resume", json={
@@ -74,7 +74,7 @@ def test_a_manual_review_pauses_and_the_api_resume_publishes_the_approved_canvas
     finished = prefect_service.api.wait(flow_run_id, timeout_s=300)
     assert (finished["state_type"], finished["state_name"]) == ("COMPLETED", "Completed")
     assert (prefect_service.root / "outputs" / run_id / CLUTTERED_SKU /
-            "instagram_post.png").is_file()
+            "instagram_post.jpg").is_file()
     with prefect_service.db.connect() as conn:
         decided = conn.execute(sa.text(
             "select status, decided_by, reason from reviews where run_id = :run"),

@@ -53,4 +53,4 @@ def test_serve_runs_a_campaign_without_workers(tmp_path: Path) -> None:
             serve.wait()
         service.stop_all(state)
     assert finished["state_type"] == "COMPLETED", finished["state"]
-    assert list((tmp_path / "outputs").glob("*/HB-MUG-04/twitter_card.png"))
+    assert list((tmp_path / "outputs").glob("*/HB-MUG-04/twitter_card.jpg"))

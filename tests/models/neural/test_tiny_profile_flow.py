@@ -68,7 +68,7 @@ def test_each_model_loads_once_over_every_canvas(tiny_env, products):
     assert len(renditions) == products * len(PRESETS)
     for sku, platform, backends in renditions:
         preset = PRESETS[platform]
-        with Image.open(run_dir / sku / f"{platform}.png") as image:
+        with Image.open(run_dir / sku / f"{platform}.jpg") as image:
             assert image.size == (preset.width, preset.height)
         assert backends["segment"] == {"backend": "birefnet"}
         assert backends["background"]["backend"] == "flux"
@@ -213,7 +213,7 @@ def test_a_corrupt_photo_fails_alone_inside_its_batch(tiny_env):
                               {"run": result["run_id"]}).all()
     assert [tuple(row) for row in errors] == [("TINY-1", "segment", "image")]
     for sku in ("TINY-0", "TINY-2"):
-        assert (Path(result["out_dir"]) / sku / "instagram_post.png").is_file()
+        assert (Path(result["out_dir"]) / sku / "instagram_post.jpg").is_file()
 
 
 def test_adforge_run_profile_tiny_runs_the_tiny_models(tiny_env, monkeypatch):
@@ -275,4 +275,4 @@ def test_a_tiny_run_holds_its_vanished_products_for_review(tiny_env, monkeypatch
     assert "product_visible" in result["in_review"]["TINY-0"]
     assert rendition_rows(tiny_env, result["run_id"]) == []
     assert not (Path(result["out_dir"]) / "TINY-0").exists()
-    assert (Path(result["out_dir"]) / "review" / "TINY-0" / "instagram_post.png").is_file()
+    assert (Path(result["out_dir"]) / "review" / "TINY-0" / "instagram_post.jpg").is_file()
