@@ -13,6 +13,9 @@ the segmenter was unsure of or a product whose colours moved: those go to review
    product harmonised toward it again, then as 1. This one can also help a product whose
    colours moved toward the first backdrop's light. (Another seed for a text edit needs
    no repair: the edit renderer itself retries with new seeds before it typesets.)
+
+A product whose cutout is unsure is cut out again by the other segmenter (`other_segmenter`:
+the classic one when the profile segments with BiRefNet), then laid out and lettered as 1.
 """
 
 from __future__ import annotations
@@ -45,3 +48,9 @@ def repair_ladder(generator: Any = None) -> list[Repair]:
                              ClassicLayoutAnalyzer(contrast_target=7.0), typeset,
                              RESEED_FIXES, generator=generator, seed_step=1))
     return ladder
+
+
+def other_segmenter(segmenter: str) -> Any:
+    """The segmenter a product gets when the run's was unsure of its cutout: the classic
+    one after a neural one; None on the classic profile (its alternative needs weights)."""
+    return None if segmenter == "classic" else backend("segment", "classic")

@@ -22,7 +22,7 @@ from adforge.stages.publish import publish_products
 from adforge.stages.segment import segment_products
 from adforge.stages.text import text_products
 from models.registry import backend
-from models.repairs import repair_ladder
+from models.repairs import other_segmenter, repair_ladder
 from tasks.common import TASK_OPTIONS, batch_run_name, metered, settle, stage_backend
 
 
@@ -68,7 +68,8 @@ def text_batch(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
 @metered("gate")
 def gate_batch(cfg: RunConfig, jobs: list[ProductJob]) -> list[Outcome]:
     """Judge every canvas by the quality gates; repair a failing one before review."""
-    return settle(gate_products(cfg, jobs, repair_ladder(stage_backend(cfg, "background"))))
+    repairs = repair_ladder(stage_backend(cfg, "background"))
+    return settle(gate_products(cfg, jobs, repairs, other_segmenter(cfg.backends.segment)))
 
 
 @task(name="publish", task_run_name=batch_run_name("publish"), **TASK_OPTIONS)

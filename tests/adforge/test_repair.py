@@ -33,9 +33,10 @@ from adforge.stages.segment import segment_products
 from adforge.stages.text import text_products
 from models.classic.background import ProceduralBackground
 from models.classic.layout import ClassicLayoutAnalyzer
-from models.contracts import TextResult
+from models.classic.segment import ClassicSegmenter
+from models.contracts import SegmentResult, TextResult
 from models.registry import backend
-from models.repairs import repair_ladder
+from models.repairs import other_segmenter, repair_ladder
 from tests.review_inputs import cluttered_photo
 
 PLATFORM = "instagram_post"
@@ -101,18 +102,21 @@ def _product(cfg: RunConfig, photo: np.ndarray, kind: str = "bottle") -> Product
 
 
 def _through_the_gate(cfg: RunConfig, job: ProductJob, analyzer: Any,
-                      edit: Any = None, generator: Any = None) -> ProductJob:
+                      edit: Any = None, generator: Any = None, segmenter: Any = None,
+                      other_segmenter: Any = None) -> ProductJob:
     """Every stage up to the gate, as the flow runs them; failures raise here."""
     jobs = [job]
     generator = generator or backend("background", "procedural")
+    segmenter = segmenter or backend("segment", "classic")
     renderers = {"edit": edit or backend("text", "typeset"),
                  "typeset": backend("text", "typeset")}
-    for stage in (lambda js: segment_products(cfg, js, backend("segment", "classic")),
+    for stage in (lambda js: segment_products(cfg, js, segmenter),
                   lambda js: background_products(cfg, js, generator),
                   lambda js: composite_products(cfg, js),
                   lambda js: layout_products(cfg, js, analyzer),
                   lambda js: text_products(cfg, js, renderers),
-                  lambda js: gate_products(cfg, js, repair_ladder(generator))):
+                  lambda js: gate_products(cfg, js, repair_ladder(generator),
+                                           other_segmenter)):
         [outcome] = stage(jobs)
         assert isinstance(outcome, ProductJob), outcome
         jobs = [outcome]
@@ -179,6 +183,44 @@ def test_a_neural_backdrop_is_made_again_from_another_seed(tmp_path: Path) -> No
     first = np.load(io.BytesIO(load_blob(cfg, canvas.background.blobs["background"])))
     second = np.load(io.BytesIO(load_blob(cfg, again.background.blobs["background"])))
     assert first.shape == second.shape and not np.array_equal(first, second)
+
+
+class UnsureSegmenter(ClassicSegmenter):
+    """The classic segmenter's cutout with almost no confidence in it: what BiRefNet
+    says of a photo it cannot read (and what its tiny random version says of all)."""
+
+    name = "unsure"
+
+    @property
+    def cache_key(self) -> str:
+        return self.name
+
+    def segment(self, image: np.ndarray) -> SegmentResult:
+        result = super().segment(image)
+        return SegmentResult(rgba=result.rgba, confidence=0.02, warnings=result.warnings)
+
+
+def test_an_unsure_cutout_is_cut_out_again_by_the_other_segmenter(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    photo, _ = render_sample("bottle", size=384, seed=0)
+    job = _through_the_gate(cfg, _product(cfg, photo), ClassicLayoutAnalyzer(),
+                            segmenter=UnsureSegmenter(),
+                            other_segmenter=other_segmenter("birefnet"))
+
+    assert other_segmenter("classic") is None  # the classic profile has no other one
+    record = job.canvases[PLATFORM].gate
+    first, second = record.attempts
+    assert first.repair is None and [r.gate for r in first.failed] == ["segment_confidence"]
+    assert second.repair == f"classic segmenter, {repair_ladder()[0].name}"
+    assert second.passed and record.kept == 1 and not record.held
+    assert job.cutout.meta["confidence"] >= 0.5  # the product now has the classic cutout
+    [published] = publish_products(cfg, [job])
+    assert isinstance(published, ProductJob), published
+    assert (run_folder(cfg) / job.sku / f"{PLATFORM}.jpg").is_file()
+    [product] = repo.run_summary(database(cfg.db_url), cfg.run_id)["products"]
+    assert product["status"] == "done"
+    assert product["quality"]["cutout"]["segment_confidence"]["passed"] is True
+    assert product["quality"][f"{PLATFORM}:attempt-1"]["segment_confidence"]["passed"] is False
 
 
 def test_repairs_stop_at_max_attempts_and_the_canvas_goes_to_review(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from adforge.specs import PRESETS
-from tests.service.conftest import Service, _cli, write_campaign
+from tests.service.conftest import Service, approve_if_held, write_campaign
 
 pytestmark = pytest.mark.slow
 
@@ -94,10 +94,9 @@ def test_renditions_of_a_tiny_run_are_made_with_its_models_on_the_gpu_pool(
     assert gpu_run["work_pool_name"] == "adforge-gpu"
     assert gpu_run["state_type"] == "COMPLETED", gpu_run["state"]
     assert gpu_run["parameters"]["platforms"] == ["instagram_story"]
-    _cli(["approve", tiny_run, "TINY-0", "--platform", "instagram_story", "--by", "tests"],
-         prefect_service.env)  # held for review like the run's own canvas
+    approve_if_held(prefect_service, tiny_run, "TINY-0", "instagram_story")
     made_by = _made_by(prefect_service, tiny_run, "instagram_story")
-    assert made_by["segment"] == {"backend": "birefnet"}
+    assert made_by["segment"] == {"backend": "classic"}  # the run's repair of BiRefNet's
     assert made_by["background"]["backend"] == "flux"
     assert (made_by["background"]["width"], made_by["background"]["height"]) == (1080, 1920)
     _assert_model_or_fallback(made_by["layout"], "qwen2-vl", "classic")
@@ -117,8 +116,7 @@ def test_recomposing_a_tiny_run_loads_no_model_on_the_cpu_pool(
 
     assert finished["work_pool_name"] == "adforge-cpu"
     assert prefect_service.api.subflow_runs(finished["id"]) == []
-    _cli(["approve", tiny_run, "TINY-0", "--platform", "instagram_portrait", "--by", "tests"],
-         prefect_service.env)  # held for review like the run's own canvas
+    approve_if_held(prefect_service, tiny_run, "TINY-0", "instagram_portrait")
     made_by = _made_by(prefect_service, tiny_run, "instagram_portrait")
     assert made_by["background"]["backend"] == "recompose"
     assert made_by["layout"] == {"backend": "classic"}

@@ -28,7 +28,7 @@ def tiny_env(adforge_env, monkeypatch, tiny_root, tiny_models):
     monkeypatch.setenv("ADFORGE_PLATFORMS", '["instagram_post"]')
     # These tests check what loads and runs; a tiny random model's pictures fail the
     # quality gates (its products vanish), so the gates record without holding here.
-    # test_a_tiny_run_holds_its_vanished_products_for_review enforces them.
+    # The two tests at the end of this file enforce them.
     monkeypatch.setenv("ADFORGE_QUALITY__ENFORCE", "false")
     runtime.release_all()  # a batch starts as a fresh worker would
     yield adforge_env
@@ -261,18 +261,41 @@ def test_a_reference_image_restyles_and_text_mode_typeset_keeps_the_brand_fonts(
         assert generated["text"].get("attempts", 0) >= 1
 
 
-def test_a_tiny_run_holds_its_vanished_products_for_review(tiny_env, monkeypatch):
-    """Enforced, the gates catch what the tiny models make: a matte that covers nearly
-    nothing (the product vanished from the ad) and an unsure cutout. Nothing is
-    delivered; every canvas waits for review; the run is Partial, not completed."""
+def test_a_tiny_run_cuts_an_unsure_product_out_again_with_the_classic_segmenter(
+        tiny_env, monkeypatch):
+    """Enforced, the gates catch what the tiny BiRefNet makes: an unsure cutout whose
+    matte covers nearly nothing (the product vanished from the ad). The repair cuts the
+    product out again with the classic segmenter and remakes its canvas on that cutout,
+    which passes: delivered, both attempts recorded, the repair named."""
     from flows.brand_content import brand_content
 
     monkeypatch.setenv("ADFORGE_QUALITY__ENFORCE", "true")
     brief, brand = write_tiny_campaign(tiny_env / "in-gates", 1)
     state = brand_content(brief=str(brief), brand=str(brand), return_state=True)
     result = state.result()
+    assert state.name == "Completed" and result["counts"]["published"] == 1, state.message
+    [(sku, platform, backends)] = rendition_rows(tiny_env, result["run_id"])
+    assert backends["repair"]["backend"].startswith("classic segmenter")
+    assert "segment_confidence" in backends["repair"]["reason"]
+    assert "product_visible" in backends["repair"]["reason"]
+    job = saved_job(tiny_env, result["run_id"], "TINY-0")
+    [first, second] = job["canvases"]["instagram_post"]["gate"]["attempts"]
+    assert first["repair"] is None and second["repair"] == backends["repair"]["backend"]
+    assert job["cutout"]["backend"] == "classic"
+
+
+def test_a_tiny_run_holds_what_no_segmenter_is_sure_of(tiny_env, monkeypatch):
+    """With a confidence no segmenter reaches, the product waits for review: nothing is
+    delivered; its canvas is in the review folder; the run is Partial, not completed."""
+    from flows.brand_content import brand_content
+
+    monkeypatch.setenv("ADFORGE_QUALITY__ENFORCE", "true")
+    monkeypatch.setenv("ADFORGE_QUALITY__MIN_SEGMENT_CONFIDENCE", "1.0")
+    brief, brand = write_tiny_campaign(tiny_env / "in-held", 1)
+    state = brand_content(brief=str(brief), brand=str(brand), return_state=True)
+    result = state.result()
     assert state.name == "Partial" and result["counts"]["in_review"] == 1, state.message
-    assert "product_visible" in result["in_review"]["TINY-0"]
+    assert "segment_confidence" in result["in_review"]["TINY-0"]
     assert rendition_rows(tiny_env, result["run_id"]) == []
     assert not (Path(result["out_dir"]) / "TINY-0").exists()
     assert (Path(result["out_dir"]) / "review" / "TINY-0" / "instagram_post.jpg").is_file()
