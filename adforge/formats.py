@@ -25,11 +25,10 @@ import numpy as np
 from pydantic import BaseModel, Field, model_validator
 
 from adforge.imageio import encode_png
+from adforge.storage import content_type_of
 
 ImageFormat = Literal["jpeg", "png", "webp"]
 EXTENSIONS: dict[str, str] = {"jpeg": "jpg", "png": "png", "webp": "webp"}
-CONTENT_TYPES: dict[str, str] = {"jpeg": "image/jpeg", "png": "image/png",
-                                 "webp": "image/webp"}
 ALL_PLATFORMS = "*"  # a brand kit's override for every platform
 
 
@@ -126,7 +125,7 @@ class Encoded(NamedTuple):
 
     @property
     def content_type(self) -> str:
-        return CONTENT_TYPES[self.format]
+        return content_type_of(f"ad.{self.extension}")
 
 
 def encode_delivery(rgb: np.ndarray, chosen: DeliveryFormat) -> Encoded:
@@ -135,9 +134,9 @@ def encode_delivery(rgb: np.ndarray, chosen: DeliveryFormat) -> Encoded:
     if chosen.format == "png":
         return Encoded(_png(rgb, chosen.max_bytes), "png", None)
     image = _pil(rgb)
-    best = _encode_lossy(image, chosen.format, chosen.quality)
-    if chosen.max_bytes is None or len(best) <= chosen.max_bytes:
-        return Encoded(best, chosen.format, chosen.quality)
+    first = _encode_lossy(image, chosen.format, chosen.quality)
+    if chosen.max_bytes is None or len(first) <= chosen.max_bytes:
+        return Encoded(first, chosen.format, chosen.quality)
     low, high, fitting = chosen.min_quality, chosen.quality - 1, None
     while low <= high:  # the highest quality that fits
         middle = (low + high) // 2
@@ -145,7 +144,7 @@ def encode_delivery(rgb: np.ndarray, chosen: DeliveryFormat) -> Encoded:
         if len(data) <= chosen.max_bytes:
             fitting, low = (data, middle), middle + 1
         else:
-            best, high = (data if len(data) < len(best) else best), middle - 1
+            high = middle - 1
     if fitting is None:  # even the floor is too large: the byte gate will say so
         return Encoded(_encode_lossy(image, chosen.format, chosen.min_quality),
                        chosen.format, chosen.min_quality)

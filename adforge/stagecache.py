@@ -35,10 +35,7 @@ from adforge.settings import (
     SegmentSettings,
     StageBackends,
 )
-from adforge.storage import AssetStore, content_key, open_store, sha256_bytes
-
-CONTENT_TYPES = {"png": "image/png", "json": "application/json", "jpg": "image/jpeg",
-                 "webp": "image/webp"}
+from adforge.storage import AssetStore, content_key, content_type_of, open_store, sha256_bytes
 
 
 class RunConfig(BaseModel):
@@ -157,7 +154,7 @@ def run_cached(
     manifest = Manifest(stage=stage, key=key, backend=backend, blobs=blobs,
                         meta=output.meta, duration_ms=duration_ms)
     payload = manifest.model_dump_json().encode()
-    uri = assets.put_bytes(key, payload, CONTENT_TYPES["json"])
+    uri = assets.put_bytes(key, payload, content_type_of(key))
     repo.record_asset(
         database(cfg.db_url), key=key, stage=stage, uri=uri, sha256=sha256_bytes(payload),
         size_bytes=len(payload), backend=backend, model_id=model_id, seed=seed,
@@ -171,7 +168,7 @@ def _put_blob(assets: AssetStore, stage: str, data: bytes, ext: str) -> str:
     digest = sha256_bytes(data)
     key = f"{stage}/blobs/{digest[:2]}/{digest}.{ext}"
     if not assets.exists(key):
-        assets.put_bytes(key, data, CONTENT_TYPES.get(ext, "application/octet-stream"))
+        assets.put_bytes(key, data, content_type_of(key))
     return key
 
 

@@ -9,17 +9,12 @@
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
-from prefect import get_run_logger
-from prefect.exceptions import MissingContextError
-
 from adforge.db.repository import ProductStatus
 from adforge.errors import InputError, TransientError
 from adforge.recovery import sweep_stale_temp_files
 from adforge.stagecache import RunConfig, store
 from adforge.stages import publish
+from tasks.common import run_logger
 
 
 def failure_kind(error: BaseException) -> tuple[str, ProductStatus]:
@@ -31,17 +26,9 @@ def failure_kind(error: BaseException) -> tuple[str, ProductStatus]:
     return "stage", "failed"
 
 
-def _logger() -> Any:
-    """The run's logger inside a flow; a plain one when called outside (benchmarks)."""
-    try:
-        return get_run_logger()
-    except MissingContextError:
-        return logging.getLogger("adforge.resilience")
-
-
 def recover_before_run(cfg: RunConfig) -> None:
     """Sweep stale temporary files; upload an S3 spool left by an earlier run."""
-    logger = _logger()
+    logger = run_logger("adforge.resilience")
     assets = store(cfg)
     removed = sweep_stale_temp_files([cfg.out_dir, cfg.home / "cache", *assets.local_folders()])
     if removed:
@@ -60,8 +47,8 @@ def try_upload_report(cfg: RunConfig) -> str | None:
     try:
         url = publish.upload_report(cfg)
     except TransientError as exc:
-        _logger().warning("report not uploaded (S3 unreachable): %s", exc)
+        run_logger("adforge.resilience").warning("report not uploaded (S3 unreachable): %s", exc)
         return None
     if url:
-        _logger().info("report: %s", url.split("?", 1)[0] + "?<signed>")
+        run_logger("adforge.resilience").info("report: %s", url.split("?", 1)[0] + "?<signed>")
     return url

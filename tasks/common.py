@@ -130,12 +130,14 @@ def record_usage(cfg: RunConfig, stage: str, jobs: list[ProductJob], usage: Usag
         record_stage_metrics(database(cfg.db_url), cfg.run_id, stage,
                              metering.shares(usage, units(stage, jobs)))
     except Exception as error:  # noqa: BLE001 - the products' outcomes stand
-        _warn("stage metrics of %s (%s) not recorded: %s", stage,
-              "+".join(job.sku for job in jobs), error)
+        run_logger(__name__).warning("stage metrics of %s (%s) not recorded: %s", stage,
+                                     "+".join(job.sku for job in jobs), error)
 
 
-def _warn(message: str, *args: Any) -> None:
+def run_logger(fallback: str) -> Any:
+    """The run's logger inside a flow or task run; the plain logger `fallback` when
+    called outside one (the benchmark's loop, tests)."""
     try:
-        get_run_logger().warning(message, *args)
-    except MissingContextError:  # called outside a task run
-        logging.getLogger(__name__).warning(message, *args)
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger(fallback)

@@ -36,7 +36,6 @@ import numpy as np
 from adforge.db import repository as repo
 from adforge.db import reviews
 from adforge.db.metrics import costed_summary
-from adforge.formats import CONTENT_TYPES
 from adforge.gates import GateResult, evaluate
 from adforge.imageio import encode_png
 from adforge.imaging.contact_sheet import SheetCell, contact_sheet, page_name, pages_in
@@ -52,7 +51,7 @@ from adforge.report import fallback_mark, render_html, report_page_name, report_
 from adforge.stagecache import Manifest, RunConfig, database, load_blob, store
 from adforge.stages.gate import measures_of
 from adforge.stages.job import CanvasJob, Outcome, ProductJob, blob_image, each
-from adforge.storage import AssetStore, write_file_atomic
+from adforge.storage import AssetStore, content_type_of, write_file_atomic
 
 REVIEW_MARK = "review"  # the contact sheet's tag on a canvas held for review
 SHEET, REVIEW_SHEET = "contact_sheet", "review_sheet"  # the sheets' file names, less `-001.png`
@@ -121,7 +120,7 @@ def deliver(cfg: RunConfig, job: ProductJob, canvases: list[CanvasJob]) -> None:
         _write_canvas_files(run_folder(cfg) / job.sku, name, canvas, ad)
         if assets.is_remote:
             assets.put_bytes(delivery_key(cfg.run_id, job.sku, name), ad,
-                             CONTENT_TYPES[_ad(job, canvas).meta.get("format", "png")])
+                             content_type_of(name))
     upload_pending(assets)
     for canvas in canvases:
         local = (run_folder(cfg) / job.sku / ad_file_name(job, canvas)).resolve()

@@ -28,6 +28,7 @@ from adforge.storage.keys import (
     canonical_json,
     check_key,
     content_key,
+    content_type_of,
     sha256_bytes,
     sha256_file,
 )
@@ -35,8 +36,8 @@ from adforge.storage.local import LocalStore
 
 __all__ = [
     "TEMP_SUFFIX", "AssetNotFoundError", "AssetStore", "LocalStore", "StoreNotAvailableError",
-    "atomic_writer", "canonical_json", "check_key", "content_key", "is_temp_name",
-    "open_store", "sha256_bytes", "sha256_file", "write_file_atomic",
+    "atomic_writer", "canonical_json", "check_key", "content_key", "content_type_of",
+    "is_temp_name", "open_store", "sha256_bytes", "sha256_file", "write_file_atomic",
 ]
 
 

@@ -98,3 +98,13 @@ def check_key(key: str) -> str:
             "(no leading '/', no '..', no hidden or empty parts)"
         )
     return key
+
+
+CONTENT_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+                 ".webp": "image/webp", ".json": "application/json",
+                 ".html": "text/html; charset=utf-8"}
+
+
+def content_type_of(key: str) -> str:
+    """The content type of a stored object or file, from its name's extension."""
+    return CONTENT_TYPES.get(PurePath(key).suffix.lower(), "application/octet-stream")

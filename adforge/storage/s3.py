@@ -42,7 +42,7 @@ from adforge.errors import AdForgeError, ImageInputError, TransientError
 from adforge.settings import S3Settings
 from adforge.storage.atomic import is_temp_name, write_file_atomic
 from adforge.storage.base import AssetNotFoundError, AssetStore
-from adforge.storage.keys import check_key
+from adforge.storage.keys import check_key, content_type_of
 
 log = logging.getLogger(__name__)
 
@@ -296,11 +296,3 @@ class S3Store(AssetStore):
                         error, self.spool)
         self.offline = True
 
-
-def content_type_of(key: str) -> str:
-    """The content type of a spooled object, from its key's extension."""
-    suffix = PurePosixPath(key).suffix.lower()
-    return {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-            ".webp": "image/webp",
-            ".json": "application/json", ".html": "text/html; charset=utf-8"}.get(
-                suffix, "application/octet-stream")
