@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from adforge.errors import TransientError
 from adforge.gates import Attempt, GateRecord, evaluate
 from adforge.stagecache import RunConfig
 from adforge.stages.background import plan_backdrop, store_backdrop
@@ -131,8 +132,10 @@ def cut_out_again(cfg: RunConfig, job: ProductJob, segmenter: Any, repair: Repai
         return job
     # 1. The other segmenter's cutout (a cached stage of its own)
     recut = segment_products(cfg, [job.model_copy(update={"cutout": None})], segmenter)[0]
-    if isinstance(recut, Exception):
-        raise recut
+    if isinstance(recut, TransientError):
+        raise recut  # the store or the database: the batch is retried
+    if isinstance(recut, Exception):  # no cutout from it either: it waits for review
+        return job
     # 2. Every canvas again on it, judged as one more attempt
     name = f"{segmenter.name} segmenter, {repair.name}"
     remade = {platform: _on_cutout(cfg, recut, canvas, repair)

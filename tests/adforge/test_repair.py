@@ -223,6 +223,32 @@ def test_an_unsure_cutout_is_cut_out_again_by_the_other_segmenter(tmp_path: Path
     assert product["quality"][f"{PLATFORM}:attempt-1"]["segment_confidence"]["passed"] is False
 
 
+class BrokenSegmenter(ClassicSegmenter):
+    """A segmenter that cannot cut the product out at all."""
+
+    name = "broken"
+
+    @property
+    def cache_key(self) -> str:
+        return self.name
+
+    def segment(self, image: np.ndarray) -> SegmentResult:
+        raise ValueError("no product found")
+
+
+def test_an_other_segmenter_that_fails_leaves_the_product_waiting_for_review(
+        tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    photo, _ = render_sample("bottle", size=384, seed=0)
+    job = _through_the_gate(cfg, _product(cfg, photo), ClassicLayoutAnalyzer(),
+                            segmenter=UnsureSegmenter(), other_segmenter=BrokenSegmenter())
+
+    record = job.canvases[PLATFORM].gate
+    assert len(record.attempts) == 1 and record.held
+    assert [f["gate"] for f in record.failing()] == ["segment_confidence"]
+    assert job.cutout.meta["confidence"] < 0.5  # the first segmenter's cutout stays
+
+
 def test_repairs_stop_at_max_attempts_and_the_canvas_goes_to_review(tmp_path: Path) -> None:
     cfg = _config(tmp_path, max_attempts=1)
     photo, _ = render_sample("bottle", size=384, seed=0)
