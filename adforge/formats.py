@@ -6,7 +6,7 @@ platform preset has a `DeliveryFormat`: JPEG at quality 88 for the six presets (
 the blog thumbnail. A brand kit (`delivery:` per platform, or `"*"` for all) and a brief
 row (`format` column) override it; `ADFORGE_QUALITY__MAX_BYTES` sets budgets run-wide.
 
-`encode_delivery` writes the file: progressive JPEG, WebP or PNG, always with an sRGB
+`encode_delivery` writes the file: baseline JPEG, WebP or PNG, always with an sRGB
 ICC profile and never any metadata from the input photo (the ad is encoded from pixels,
 so EXIF and GPS cannot travel with it). Over its budget, a lossy format steps its quality
 down (binary search) to the highest that fits, not below `min_quality`; a file that still
@@ -158,11 +158,13 @@ def _pil(rgb: np.ndarray):  # noqa: ANN202 - Pillow's Image, imported lazily
 
 
 def _encode_lossy(image, format_name: str, quality: int) -> bytes:  # noqa: ANN001
-    """Progressive JPEG (4:4:4 chroma at quality 90 and above, so small coloured type
-    keeps its edges) or WebP, with the sRGB profile and nothing else."""
+    """Baseline JPEG with optimised Huffman tables (4:4:4 chroma at quality 90 and above,
+    so small coloured type keeps its edges) or WebP, with the sRGB profile and nothing
+    else. Baseline, not progressive: a 1080x1920 story encodes in about 17 ms instead of
+    53, for a file about 5% larger."""
     buffer = io.BytesIO()
     if format_name == "jpeg":
-        image.save(buffer, "JPEG", quality=quality, progressive=True, optimize=False,
+        image.save(buffer, "JPEG", quality=quality, progressive=False, optimize=True,
                    subsampling=0 if quality >= 90 else 2, icc_profile=srgb_profile())
     else:
         image.save(buffer, "WEBP", quality=quality, method=4, icc_profile=srgb_profile())

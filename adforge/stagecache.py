@@ -2,9 +2,11 @@
 
 A stage's key is the hash of its inputs, parameters and backend. Its outputs (image
 blobs, each stored under the hash of its own bytes) are written first; a small JSON
-manifest under the stage key is written last, atomically. A stage whose manifest exists
-is skipped, so re-running a brief resumes where it stopped, and a crash in the middle of
-a stage leaves nothing that looks finished.
+manifest under the stage key is written last, atomically and flushed to disk. A stage
+whose manifest exists and whose blobs are whole is skipped, so re-running a brief resumes
+where it stopped, and a crash in the middle of a stage leaves nothing that looks finished.
+Blobs are not flushed one by one (working layers are many and large): the manifest
+records each blob's size, and a blob a power loss left short makes the stage a miss.
 """
 
 from __future__ import annotations
@@ -87,6 +89,8 @@ class Manifest(BaseModel):
     key: str
     backend: str
     blobs: dict[str, str] = Field(default_factory=dict, description="name -> store key")
+    sizes: dict[str, int] = Field(default_factory=dict,
+                                  description="name -> bytes, of the blobs this stage wrote")
     meta: dict[str, Any] = Field(default_factory=dict)
     duration_ms: float = 0.0
     cached: bool = False
@@ -145,13 +149,15 @@ def run_cached(
     key = content_key(stage, inputs=inputs, params=params, backend=backend, ext="json")
     if assets.exists(key):
         manifest = Manifest.model_validate_json(assets.get_bytes(key))
-        return manifest.model_copy(update={"cached": True})
+        if _blobs_whole(assets, manifest):
+            return manifest.model_copy(update={"cached": True})
     started = time.perf_counter()
     output = compute()
     blobs = output.stored | {name: _put_blob(assets, stage, data, ext)
                              for name, (data, ext) in output.blobs.items()}
     duration_ms = (time.perf_counter() - started) * 1000.0
     manifest = Manifest(stage=stage, key=key, backend=backend, blobs=blobs,
+                        sizes={name: len(data) for name, (data, _) in output.blobs.items()},
                         meta=output.meta, duration_ms=duration_ms)
     payload = manifest.model_dump_json().encode()
     uri = assets.put_bytes(key, payload, content_type_of(key))
@@ -164,11 +170,18 @@ def run_cached(
     return manifest
 
 
+def _blobs_whole(assets: AssetStore, manifest: Manifest) -> bool:
+    """Whether every blob the stage wrote is there at its recorded size (a remote
+    store's objects are never torn: no request is spent asking)."""
+    return assets.is_remote or all(assets.holds(manifest.blobs[name], size)
+                                   for name, size in manifest.sizes.items())
+
+
 def _put_blob(assets: AssetStore, stage: str, data: bytes, ext: str) -> str:
     digest = sha256_bytes(data)
     key = f"{stage}/blobs/{digest[:2]}/{digest}.{ext}"
-    if not assets.exists(key):
-        assets.put_bytes(key, data, content_type_of(key))
+    if not assets.holds(key, len(data)):
+        assets.put_bytes(key, data, content_type_of(key), durable=False)
     return key
 
 

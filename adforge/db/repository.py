@@ -92,15 +92,18 @@ def _dialect_insert(session: Session) -> Callable[..., UpsertInsert] | None:
 
 
 def _upsert(
-    session: Session, model: type[Base], values: Mapping[str, Any],
+    session: Session, model: type[Base], values: Mapping[str, Any] | list[dict[str, Any]],
     keys: tuple[str, ...], updates: tuple[str, ...] = (),
 ) -> None:
-    """Insert a row; on a clash of the unique `keys`, update `updates` (or do nothing)."""
+    """Insert a row (or several, in one statement); on a clash of the unique `keys`,
+    update `updates` (or do nothing)."""
+    rows = values if isinstance(values, list) else [dict(values)]
     insert = _dialect_insert(session)
     if insert is None:
-        _upsert_portable(session, model, values, keys, updates)
+        for row in rows:
+            _upsert_portable(session, model, row, keys, updates)
         return
-    statement: UpsertInsert = insert(model).values(**values)
+    statement: UpsertInsert = insert(model).values(rows)
     if updates:
         changes = {name: statement.excluded[name] for name in updates}
         statement = statement.on_conflict_do_update(index_elements=list(keys), set_=changes)
@@ -277,12 +280,14 @@ def record_qualities(
     checks: dict[str, tuple[float, bool]],
 ) -> None:
     """Record (or replace) several metrics of one subject in one transaction."""
+    rows = [{"run_id": run_id, "sku": sku, "subject": subject, "metric": metric,
+             "value": float(value), "passed": bool(passed)}
+            for metric, (value, passed) in checks.items()]
+    if not rows:
+        return
     with db.session() as session:
-        for metric, (value, passed) in checks.items():
-            values = {"run_id": run_id, "sku": sku, "subject": subject, "metric": metric,
-                      "value": float(value), "passed": bool(passed)}
-            _upsert(session, Quality, values, ("run_id", "sku", "subject", "metric"),
-                    ("value", "passed"))
+        _upsert(session, Quality, rows, ("run_id", "sku", "subject", "metric"),
+                ("value", "passed"))
 
 
 def record_error(

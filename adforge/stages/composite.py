@@ -1,7 +1,8 @@
 """Composite: each canvas's layers. The product is retouched toward the light of the
 backdrop it finally stands on (its colour change bounded by a measured ΔE), placed by the
 placement rule inside the platform's safe area, and composed with a contact and cast
-shadow: background, shadow and product stay separate layers."""
+shadow: background, shadow and product stay separate layers (the shadow stored over the
+region it can darken, `meta.shadow_box`; zero elsewhere)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 
 from adforge.imaging.composite import light_of, retouch_product
 from adforge.imaging.renditions import compose_canvas
-from adforge.specs import rendition_spec
+from adforge.specs import PixelBox, rendition_spec
 from adforge.stagecache import Manifest, RunConfig, StageOutput, run_cached
 from adforge.stages.job import CanvasJob, Outcome, ProductJob, blob_image, each_canvas, layer_array
 
@@ -33,12 +34,13 @@ def composite_canvas(cfg: RunConfig, job: ProductJob, canvas: CanvasJob) -> Canv
         # 2. Placed inside the safe area, with its shadow: the layers
         layers = compose_canvas(spec, product, backdrop, placement=settings.placement,
                                 light_x=light_x)
+        shadow_box = layers.region or PixelBox(0, 0, spec.width, spec.height)
         return StageOutput(
-            blobs={"shadow": layer_array((layers.shadow * 255 + 0.5).astype(np.uint8)),
+            blobs={"shadow": layer_array(shadow_layer(layers.shadow, shadow_box)),
                    "composite": layer_array(layers.flatten())},
             stored={"product": retouched.blobs["product"]},
             meta={"delta_e": retouched.meta["delta_e"], "light_x": light_x,
-                  "product_box": list(layers.product_box)},
+                  "product_box": list(layers.product_box), "shadow_box": list(shadow_box)},
         )
 
     manifest = run_cached(cfg, stage="composite",
@@ -47,6 +49,11 @@ def composite_canvas(cfg: RunConfig, job: ProductJob, canvas: CanvasJob) -> Canv
                                                           "spec": spec.model_dump(mode="json")},
                           backend="imaging", compute=compute)
     return canvas.model_copy(update={"composite": manifest})
+
+
+def shadow_layer(shadow: np.ndarray, box: PixelBox) -> np.ndarray:
+    """The shadow (0..1 darkening) as 8-bit, over its box only."""
+    return (shadow[box.y0:box.y1, box.x0:box.x1] * 255 + 0.5).astype(np.uint8)
 
 
 def retouch(cfg: RunConfig, cutout_made: Manifest, light: np.ndarray) -> Manifest:

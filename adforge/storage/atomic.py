@@ -1,7 +1,8 @@
 """Atomic files: a reader never sees a half-written file under its final name.
 
 The bytes go to a hidden temporary file in the destination folder
-(`.{name}.{pid}-{random}.tmp`), are flushed to disk, then renamed over the final name,
+(`.{name}.{pid}-{random}.tmp`), are flushed to disk (unless the caller can tell a file
+torn by a power loss from a whole one, see `durable`), then renamed over the final name,
 whatever happens to the writer. `adforge.recovery` removes the temporary files of
 writers that were killed (it recognises them with `is_temp_name`).
 """
@@ -43,12 +44,17 @@ def _fsync_folder(folder: Path) -> None:
 
 
 @contextmanager
-def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
+def atomic_writer(path: str | Path, *, durable: bool = True) -> Iterator[BinaryIO]:
     """Open a binary file that appears under `path` only once it is complete.
 
     Writes go to `.{name}.{pid}-{random}.tmp` in the same folder; on a clean exit the file is
     flushed, fsynced and renamed over `path`; on an exception it is removed and `path`
     is left as it was.
+
+    `durable=False` skips both fsyncs: a killed writer still never leaves a half-written
+    file under `path` (the rename is atomic and the data is in the page cache), but a
+    power loss may leave it short or empty, so only files whose reader checks their size
+    are written so (the stage cache's blobs, about 11 ms per 6 MB layer saved).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -58,17 +64,20 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    _fsync_folder(path.parent)
+    if durable:
+        _fsync_folder(path.parent)
 
 
-def write_file_atomic(path: str | Path, data: bytes | bytearray | memoryview) -> Path:
+def write_file_atomic(path: str | Path, data: bytes | bytearray | memoryview, *,
+                      durable: bool = True) -> Path:
     """Write `data` to `path` atomically (see `atomic_writer`); returns the path."""
-    with transient_os_errors(path), atomic_writer(path) as handle:
+    with transient_os_errors(path), atomic_writer(path, durable=durable) as handle:
         handle.write(data)
     return Path(path)
 

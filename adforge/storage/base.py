@@ -1,6 +1,6 @@
 """What every asset store offers, and the errors it raises.
 
-    AssetStore (abstract)        put_bytes / get_bytes / exists / uri / local_path / delete
+    AssetStore (abstract)        put_bytes / get_bytes / exists / holds / uri / local_path / delete
     │                            is_remote / flush_pending / presign / local_folders
     ├── LocalStore               a folder; URIs are file:// URIs of absolute paths
     └── S3Store                  s3://bucket/prefix/ with a local spool (adforge.storage.s3)
@@ -43,9 +43,11 @@ class AssetStore(abc.ABC):
     @abc.abstractmethod
     def put_bytes(
         self, key: str, data: bytes | bytearray | memoryview,
-        content_type: str = "application/octet-stream",
+        content_type: str = "application/octet-stream", *, durable: bool = True,
     ) -> str:
-        """Store `data` under `key` atomically and return its URI."""
+        """Store `data` under `key` atomically and return its URI. `durable=False`: the
+        caller checks the size on reading (`holds`), so a local store may skip flushing
+        it to disk; a power loss can then leave it short, never a killed process."""
 
     @abc.abstractmethod
     def get_bytes(self, key: str) -> bytes:
@@ -54,6 +56,11 @@ class AssetStore(abc.ABC):
     @abc.abstractmethod
     def exists(self, key: str) -> bool:
         """Whether a complete object is stored under the key or URI."""
+
+    def holds(self, key: str, size: int) -> bool:
+        """Whether the object under the key is whole: it exists with `size` bytes. Objects
+        of a remote store are never torn (an upload is atomic), so existing is enough."""
+        return self.exists(key)
 
     @abc.abstractmethod
     def delete(self, key: str) -> None:

@@ -47,10 +47,10 @@ class LocalStore(AssetStore):
 
     def put_bytes(
         self, key: str, data: bytes | bytearray | memoryview,
-        content_type: str = "application/octet-stream",
+        content_type: str = "application/octet-stream", *, durable: bool = True,
     ) -> str:
         path = self._path(key)
-        write_file_atomic(path, data)
+        write_file_atomic(path, data, durable=durable)
         return path.as_uri()
 
     def get_bytes(self, key: str) -> bytes:
@@ -63,6 +63,12 @@ class LocalStore(AssetStore):
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def holds(self, key: str, size: int) -> bool:
+        try:
+            return self._path(key).stat().st_size == size
+        except (FileNotFoundError, NotADirectoryError):
+            return False
 
     def delete(self, key: str) -> None:
         path = self._path(key)

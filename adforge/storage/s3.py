@@ -171,7 +171,10 @@ class S3Store(AssetStore):
     # --- the AssetStore interface --------------------------------------------------------
 
     def put_bytes(self, key: str, data: bytes | bytearray | memoryview,
-                  content_type: str = "application/octet-stream") -> str:
+                  content_type: str = "application/octet-stream", *,
+                  durable: bool = True) -> str:
+        """The spool copy is always flushed to disk: while the endpoint is away it is the
+        only copy (`durable` is for local stores)."""
         key = self.key_of(key)
         path = write_file_atomic(self.spool_path(key), data)
         if not self.offline:
