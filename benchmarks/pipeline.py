@@ -221,12 +221,29 @@ def main() -> None:
                 per_stage[stage].extend(values)
             point_state_at(root / f"prefect-{repeat}")
             prefect_times.append(time_prefect(brief, brand, args.workers))
+    results = summarise(args, loop_times, prefect_times, per_stage, server_start)
+    if args.json:
+        print(json.dumps(results))
+        return
+    print(f"{args.products} products x 6 platforms, classic profile, {args.workers} in "
+          f"flight, {results['products_per_task']} products per task run")
+    for key in ("products_per_minute_prefect", "products_per_minute_loop", "overhead_ratio",
+                "ratio_per_repeat", "server_start_s", "peak_rss_mb"):
+        print(f"  {key:<30}{str(results[key]):>10}")
+    print("  per-stage median ms per product (loop):")
+    for stage, ms in results["stage_ms"].items():
+        print(f"    {stage:<28}{ms:>10}")
+
+
+def summarise(args: argparse.Namespace, loop_times: list[float], prefect_times: list[float],
+              per_stage: dict[str, list[float]], server_start: float) -> dict:
+    """The run's numbers: medians of both sides, their ratio, this process's peak."""
     # The peak of this process, which ran this size only (warm-up, both sides, every
     # repeat: one size per command); the Prefect server is a process of its own.
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     n = args.products
     loop_s, prefect_s = statistics.median(loop_times), statistics.median(prefect_times)
-    results = {
+    return {
         "products": n,
         "workers": args.workers,
         "products_per_task": products_per_task(Settings().scale.products_per_task, n),
@@ -240,17 +257,6 @@ def main() -> None:
         "peak_rss_mb": round(peak_rss_mb, 1),
         "stage_ms": {k: round(statistics.median(v), 1) for k, v in per_stage.items()},
     }
-    if args.json:
-        print(json.dumps(results))
-        return
-    print(f"{n} products x 6 platforms, classic profile, {args.workers} in flight, "
-          f"{results['products_per_task']} products per task run")
-    for key in ("products_per_minute_prefect", "products_per_minute_loop", "overhead_ratio",
-                "ratio_per_repeat", "server_start_s", "peak_rss_mb"):
-        print(f"  {key:<30}{str(results[key]):>10}")
-    print("  per-stage median ms per product (loop):")
-    for stage, ms in results["stage_ms"].items():
-        print(f"    {stage:<28}{ms:>10}")
 
 
 if __name__ == "__main__":

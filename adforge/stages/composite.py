@@ -56,12 +56,17 @@ def shadow_layer(shadow: np.ndarray, box: PixelBox) -> np.ndarray:
     return (shadow[box.y0:box.y1, box.x0:box.x1] * 255 + 0.5).astype(np.uint8)
 
 
+LIGHT_STEP = 8  # the retouch sees a backdrop's light in steps of 8 levels per channel
+
+
 def retouch(cfg: RunConfig, cutout_made: Manifest, light: np.ndarray) -> Manifest:
     """The cutout harmonised to a light, sharpened and toned within the ΔE bound: made
-    once per product and light (the canvases of one style mostly share their light, as
-    the retouch sees it in whole 8-bit steps)."""
+    once per product and light. The light is rounded to steps of `LIGHT_STEP` levels, so
+    the canvases of one style share one retouch (their backdrops' lights differ by a few
+    levels; half a step moves the product's colour cast by well under 1 ΔE)."""
     settings = cfg.composite
-    light_8bit = [int(value) for value in np.clip(light, 0, 255).astype(np.uint8)]
+    light_8bit = [min(255, LIGHT_STEP * round(float(value) / LIGHT_STEP))
+                  for value in np.clip(light, 0, 255)]
 
     def compute() -> StageOutput:
         made = retouch_product(blob_image(cfg, cutout_made, "cutout"),

@@ -75,12 +75,9 @@ def _prefect_state(env: Path, run_id: str) -> tuple[str, str]:
     return state.name, state.type.value
 
 
-def test_an_unsure_cutout_waits_for_review_and_approve_publishes_it_once(env: Path) -> None:
-    brief, brand = write_review_campaign(env / "in")
-    code, output, run_id = _run_cli(env, brief, brand)
-
-    # 1. Held, not delivered: exit 3, the run Partial, files only in the review folder
-    assert code == 3, output
+def _assert_held_not_delivered(env: Path, run_id: str, output: str) -> Path:
+    """The unsure product waits in the review folder, the clean one is delivered; the
+    run's folder."""
     assert f"in review {CLUTTERED_SKU}" in output and "segment_confidence" in output
     assert _prefect_state(env, run_id) == ("Partial", "COMPLETED")
     run_dir = env / "outputs" / run_id
@@ -97,6 +94,16 @@ def test_an_unsure_cutout_waits_for_review_and_approve_publishes_it_once(env: Pa
     assert report.index("Needs review") < report.index('alt="contact sheet"')  # first
     assert report.index("Needs review") < report.index(CLEAN_SKU)
     assert f"review/{CLUTTERED_SKU}/instagram_post.jpg" in report
+    return run_dir
+
+
+def test_an_unsure_cutout_waits_for_review_and_approve_publishes_it_once(env: Path) -> None:
+    brief, brand = write_review_campaign(env / "in")
+    code, output, run_id = _run_cli(env, brief, brand)
+
+    # 1. Held, not delivered: exit 3, the run Partial, files only in the review folder
+    assert code == 3, output
+    run_dir = _assert_held_not_delivered(env, run_id, output)
 
     # 2. `adforge review --json` lists both canvases with the failing gate
     code, listed = _cli("review", "--json")
