@@ -3,7 +3,9 @@
 One row per product. Required columns: `sku`, `image`, `headline`. Optional: `name`,
 `subline`, `cta`, `language`, `style`, `prompt`, `platforms`, `seed`, `reference` (an image
 whose look FLUX restyles from) with `reference_strength`, `text_mode`, `format` (the
-delivered files' format: `webp`, `jpeg:92`, or `blog_header=png; instagram_post=webp:80`).
+delivered files' format: `webp`, `jpeg:92`, or `blog_header=png; instagram_post=webp:80`),
+and the variant columns `variants`, `styles` and `variant` (`adforge.brief_variants`: a
+row becomes one `BriefRow` per variant).
 Column names are matched loosely (case, surrounding spaces, spaces vs underscores) and a
 few aliases are accepted (`product`/`title` → name, `photo`/`image_path` → image,
 `tagline` → subline, `call_to_action` → cta, `lang` → language, `formats` → format).
@@ -30,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from adforge.brief_cells import (
     DEFAULT_REFERENCE_STRENGTH,
@@ -46,6 +48,7 @@ from adforge.brief_cells import (
     sku_problem,
 )
 from adforge.brief_read import FORMATS, file_error, read_file_bytes, read_table, supported
+from adforge.brief_variants import duplicate_variant_errors, expand_variants, variant_cells
 from adforge.errors import BriefError, RowError
 from adforge.formats import FormatOverride
 from adforge.settings import S3Settings
@@ -105,6 +108,19 @@ class BriefRow(BaseModel):
     formats: dict[str, FormatOverride] | None = Field(
         default=None, description="delivery formats per platform (`*`: all); None: the "
                                   "presets' as the brand kit changes them")
+    variant: str = Field(default="", description="the variant id (adforge.variants); "
+                                                 "'' for rows older than variants")
+    variant_label: str = Field(default="", description="A, B, v2...: what a person reads")
+    copy_variant: str = Field(default="", description="the `variant` cell: the copy "
+                                                      "variant's label (A, B), '' for none")
+    key: str = Field(default="", description="the record key: the sku, or <sku>/<variant> "
+                                             "when the product has several variants")
+
+    @model_validator(mode="after")
+    def _key_defaults_to_sku(self) -> BriefRow:
+        if not self.key:
+            self.key = self.sku
+        return self
 
     @field_validator("image", "reference", mode="plain")
     @classmethod
@@ -146,6 +162,7 @@ def load_brief(
 def load_brief_lenient(
     path: Path | str, *, brand_styles: set[str] | None = None, check_images: bool = True,
     s3: S3Settings | None = None, allow_outside: bool = False, max_bytes: int | None = None,
+    default_variants: int = 1,
 ) -> tuple[Brief, list[RowError]]:
     """The brief's valid rows, and every row problem (each naming its row and column).
 
@@ -169,8 +186,8 @@ def load_brief_lenient(
     context = _RowContext(base_dir=base_dir, brand_styles=brand_styles,
                           check_images=check_images, columns=set(table.columns),
                           s3_folder=s3_folder, allow_outside=allow_outside,
-                          max_bytes=max_bytes)
-    rows: list[BriefRow] = []
+                          max_bytes=max_bytes, default_variants=default_variants)
+    rows: list[dict[str, Any]] = []
     errors: list[RowError] = []
     for number, cells in _data_rows(table):
         row, row_errors = _check_row(number, cells, context)
@@ -178,15 +195,16 @@ def load_brief_lenient(
             error.sku = cells.get("sku", "")
         errors.extend(row_errors)
         if row is not None:
-            rows.append(BriefRow.model_validate(row))
-    errors.extend(_duplicate_sku_errors(_data_rows(table)))
+            rows.append(row)
+    errors.extend(duplicate_variant_errors(_data_rows(table)))
+    # 4. One row per variant, of the rows without a problem
     bad_rows = {error.row for error in errors}
-    rows = [row for row in rows if row.row not in bad_rows]
+    rows = expand_variants([row for row in rows if row["row"] not in bad_rows])
     if not errors and not rows:
         raise file_error(source, "the brief has no product rows; add one row per product "
                                  "under the header")
-    brief = Brief(source=source, sha256=hashlib.sha256(data).hexdigest(), rows=rows,
-                  notes=notes)
+    brief = Brief(source=source, sha256=hashlib.sha256(data).hexdigest(),
+                  rows=[BriefRow.model_validate(row) for row in rows], notes=notes)
     return brief, sorted(errors, key=lambda e: (e.row, e.column))
 
 
@@ -238,25 +256,6 @@ def _data_rows(table: pd.DataFrame) -> Iterable[tuple[int, dict[str, str]]]:
             yield index + 2, cells
 
 
-def _duplicate_sku_errors(rows: Iterable[tuple[int, dict[str, str]]]) -> list[RowError]:
-    """SKUs name files, so they are compared ignoring case (macOS and Windows do)."""
-    first_seen: dict[str, tuple[int, str]] = {}
-    errors: list[RowError] = []
-    for number, cells in rows:
-        sku = cells.get("sku", "")
-        if not sku:
-            continue
-        key = sku.casefold()
-        if key in first_seen:
-            other_row, other_sku = first_seen[key]
-            same = "" if other_sku == sku else f" (as '{other_sku}'; case is ignored)"
-            errors.append(RowError(number, "sku", f"sku '{sku}' is also used on row "
-                                   f"{other_row}{same}; give every product a unique SKU"))
-        else:
-            first_seen[key] = (number, sku)
-    return errors
-
-
 # --- row checks ----------------------------------------------------------------------
 
 
@@ -271,6 +270,7 @@ class _RowContext:
     s3_folder: str | None = None  # a brief read from S3: relative images live beside it
     allow_outside: bool = False  # local files outside the brief's folder may be read
     max_bytes: int | None = None  # local files above this size are refused
+    default_variants: int = 1  # backdrop variants of a row with no `variants` cell
 
 
 def _check_row(
@@ -308,6 +308,10 @@ def _check_row(
     check("language", language, language_problem)
     fields["copy"] = {"headline": headline, "subline": cells.get("subline", ""),
                       "cta": cells.get("cta", ""), "language": language}
+    fields["variant_spec"], variant_problems = variant_cells(cells, context.brand_styles,
+                                                             context.default_variants)
+    for column, problem in variant_problems:
+        check(column, None, problem)
     complete = all(name in context.columns for name in REQUIRED_COLUMNS)
     return (fields if complete and not errors else None), errors
 

@@ -37,11 +37,13 @@ import httpx
 
 from adforge.db import Database, reviews
 from adforge.db import repository as repo
+from adforge.db.models import VARIANT_ONLY_STATUSES as DRAFTS_ONLY
 from adforge.errors import AdForgeError
 from adforge.publishing import presigner
 from adforge.settings import DeliverySettings
 from adforge.stagecache import RunConfig, database, store
 from adforge.storage import AssetStore, sha256_bytes
+from adforge.variants import split_key
 
 SIGNATURE_HEADER = "X-AdForge-Signature"
 TIMESTAMP_HEADER = "X-AdForge-Timestamp"
@@ -224,15 +226,18 @@ def encode_document(document: dict[str, Any]) -> bytes:
 
 
 def results_document(db: Database, run_id: str, assets: AssetStore) -> dict[str, Any]:
-    """What the webhook receives: the run, its counts, and per product every published
-    rendition (a product held for review or failed lists none)."""
+    """What the webhook receives: the run, its counts, and per product (per variant:
+    `variant` is its id, "" for a product with one) every published rendition (a product
+    held for review or failed lists none; a drafted variant the final left out is not
+    listed)."""
     summary = repo.run_summary(db, run_id)
     counts = reviews.counts(db, run_id)
     link = presigner(assets)
-    products = [{"sku": product["sku"], "name": product["name"], "status": product["status"],
+    products = [{"sku": split_key(product["sku"])[0], "variant": split_key(product["sku"])[1],
+                 "name": product["name"], "status": product["status"],
                  "renditions": [rendition_entry(r, assets, link)
                                 for r in product["renditions"]]}
-                for product in summary["products"]]
+                for product in summary["products"] if product["status"] not in DRAFTS_ONLY]
     return {
         "run_id": run_id, "status": summary["status"], "brief": summary["brief"],
         "brand": summary["brand"], "profile": summary["profile"],

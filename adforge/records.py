@@ -17,3 +17,5 @@ class BackgroundRequest(BaseModel):
     style: StylePreset
     prompt: str = Field(default="", description="for neural backends")
     negative_prompt: str = Field(default="")
+    steps: int | None = Field(default=None, ge=1, description="denoising steps of a neural "
+                              "generator for this request (a draft's fewest); None: its own")

@@ -78,6 +78,8 @@ class RunConfig(BaseModel):
                     "with the run's config (`adforge deliver` reads its own settings)")
     text_mode: str = Field(default="typeset", description="edit | typeset: the run's "
                            "default (a row's `text_mode`, else the kit's, wins)")
+    draft: bool = Field(default=False, description="a draft pass: the generator's fewest "
+                        "steps, typesetting, nothing delivered (issue 15's variants)")
     recompose: bool = Field(default=False, description="run no model: backdrops from the "
                             "nearest stored canvas, classic layout, typesetting")
 

@@ -15,9 +15,11 @@ from adforge import progress
 from adforge.errors import AdForgeError, InputError
 from adforge.settings import load_settings
 from adforge_app.cli_delivery import register as register_delivery_command
+from adforge_app.cli_export import register as register_export_command
 from adforge_app.cli_models import models_app
 from adforge_app.cli_review import exit_code, print_in_review
 from adforge_app.cli_review import register as register_review_commands
+from adforge_app.cli_select import register as register_select_command
 from adforge_app.cli_service import register as register_service_commands
 from adforge_app.cli_stats import register as register_stats_command
 from adforge_app.prefect_env import (
@@ -42,7 +44,9 @@ register_service_commands(app)  # serve, deploy, server up|down|status
 app.add_typer(models_app, name="models")  # make-tiny, pull, plan
 register_review_commands(app)  # review, approve, reject
 register_delivery_command(app)  # deliver
+register_export_command(app)  # export
 register_stats_command(app)  # stats
+register_select_command(app)  # select
 
 PlatformsOpt = Annotated[str | None, typer.Option(
     "--platforms", help="comma-separated presets or WxH sizes (default: all six)")]
@@ -113,6 +117,16 @@ def _print_result(result: dict[str, Any]) -> None:
         console.print(f"[red]failed {sku}[/red]: {reason}")
 
 
+def _print_drafts(result: dict[str, Any]) -> None:
+    style = "green" if result["status"] == "completed" else "yellow"
+    console.print(f"[{style}]run {result['run_id']}: {len(result['drafts'])} draft(s)"
+                  f"[/{style}] - draft sheet: {result['draft_sheet']}")
+    for item in result["drafts"]:
+        console.print(f"  {item['sku']} {item['variant']}  score {item['score']:.2f}")
+    for sku, reason in result["failed"].items():
+        console.print(f"[red]failed {sku}[/red]: {reason}")
+
+
 @app.command()
 def run(
     brief: Annotated[str, typer.Argument(
@@ -125,12 +139,28 @@ def run(
     store: Annotated[str | None, typer.Option(
         help="asset store: a folder or s3://bucket/prefix")] = None,
     local: LocalOpt = False,
+    variants: Annotated[int, typer.Option(
+        help="backdrop variants of a row without a `variants` cell")] = 1,
+    draft: Annotated[bool, typer.Option(
+        "--draft", help="draft every variant on the preview platform, then stop")] = False,
+    preview: Annotated[str, typer.Option(help="the drafts' platform")] = "instagram_post",
+    select: Annotated[str, typer.Option(
+        "--select", help="auto: keep the best drafts; manual: pause for a person "
+                         "(`adforge select` or the Prefect UI)")] = "auto",
+    keep: Annotated[int, typer.Option(help="drafts kept per copy variant (auto)")] = 1,
 ) -> None:
-    """Render every product of BRIEF for every platform."""
+    """Render every product of BRIEF for every platform (products with variants: drafts
+    first, then the kept ones)."""
+    if select not in ("auto", "manual"):
+        raise InputError(f"--select {select!r}: use auto or manual", field="--select")
     with database_in_environment(db):  # a secret: never a flow parameter
         result = _run_flow(brief=brief, brand=brand, profile=profile,
                            platforms=_split(platforms), out_dir=str(out) if out else None,
-                           store=store, local=local)
+                           store=store, local=local, variants=variants, draft=draft,
+                           preview=preview, selection=select, keep=keep)
+    if draft:
+        _print_drafts(result)
+        raise typer.Exit(exit_code(result))
     _print_result(result)
     print_in_review(result)
     raise typer.Exit(exit_code(result))  # 0 all published, 1 failed, 3 partial or in review

@@ -38,10 +38,13 @@ from flows.events import emit_run_events
 from flows.notify import notify_on_completion, notify_on_failure, notify_on_start, outcome_text
 from flows.resilience import recover_before_run, try_upload_report
 from flows.review import review_in_prefect
-from flows.run_start import prepare_run, record_warnings, refused
+from flows.run_start import RunStart, prepare_run, record_warnings, refused
 from flows.stage_runs import ALL_STAGES, run_stages
+from flows.variants import draft_outcome, draft_variants, has_variants, select_variants
 
 ReviewMode = Literal["queue", "manual"]
+SelectionMode = Literal["auto", "manual"]
+DEFAULT_PREVIEW = "instagram_post"  # the drafts' platform
 
 IN_FLIGHT = 2  # task runs at once: the stages' imaging work fills two cores
 RUNS_PER_WORKER = 2  # automatic micro-batches: task runs per stage and worker
@@ -61,20 +64,26 @@ def brand_content(
     store: str | None = None,
     skus: list[str] | None = None,
     review: ReviewMode = "queue",
+    variants: int = 1,
+    draft: bool = False,
+    preview: str = DEFAULT_PREVIEW,
+    selection: SelectionMode = "auto",
+    keep: int = 1,
 ) -> State:
     """Render every product of `brief` for every platform; the final state carries the
-    run summary (`state.result(raise_on_failure=False)`; a direct call returns it unless
-    the run failed).
-
-    `skus` limits the run to those rows (a chunk of a larger brief, see flows/scale.py).
-    `review`: canvases a quality gate held wait in the review queue (`queue`), or the run
-    pauses for a person's decisions in the Prefect UI first (`manual`)."""
+    run summary (`state.result(raise_on_failure=False)`). `skus`: only those products (a
+    chunk, flows/scale.py). `review`: held canvases wait in the queue, or the run pauses
+    for a person (`manual`). A product with several variants (`variants`: of a row with
+    no `variants` cell) is drafted on `preview` first; the best `keep` per copy variant go
+    on (`selection` auto) or a person's choice (manual); `draft` stops after the drafts
+    (flows/variants.py)."""
     # 1. Settings (the database's URL, a secret, from the environment: never a
     #    parameter), the brand kit, every check that can fail before the work, and the
     #    brief's rows (all row errors at once; valid rows go on). Bad input ends here.
     try:
         start = prepare_run(brief, brand=brand, profile=profile, platforms=platforms,
-                            out_dir=out_dir, store=store)
+                            out_dir=out_dir, store=store, variants=variants,
+                            preview=preview, keep=keep)
     except InputError as error:
         return refused(error)
     settings, kit, chosen = start.settings, start.kit, start.platforms
@@ -83,24 +92,37 @@ def brand_content(
     if skus is not None:  # a chunk: only its rows; the parent reported the row errors
         parsed, row_errors = _only(parsed, skus), []
     elif scale.wants_chunks(settings, len(parsed.rows)):  # a large brief: chunk runs
-        params = {"brief": brief, "brand": brand, "profile": profile, "platforms": chosen,
-                  "out_dir": out_dir, "store": store}
-        failed = {error.item: f"brief: {error}" for error in row_errors}
-        return final_state(scale.run_chunks(settings, params, [r.sku for r in parsed.rows],
-                                            failed))
+        return final_state(run_in_chunks(start, runtime.flow_run.parameters))
     # 3. Open the run (it records which earlier run of the same brief it resumes)
     cfg = open_run(settings, kit, parsed, brief)
     record_warnings(cfg, start.warnings)
     failed = _record_row_errors(cfg, row_errors)
-    # 4. Segment each product; then every canvas (product x platform), stage by stage;
-    #    then the quality gates (repairs first), then publish what passed
     jobs = [ProductJob.for_platforms(row, chosen) for row in parsed.rows]
+    # 4. Variants: each drafted cheaply and scored, then the kept ones go on (a draft
+    #    run ends with its drafts)
+    if draft or has_variants(jobs):
+        jobs, scores, sheet = draft_variants(cfg, jobs, failed, preview)
+        if draft:
+            return final_state(draft_outcome(cfg, scores, sheet, failed))
+        jobs = select_variants(cfg, jobs, scores, selection=selection, keep=keep)
+    # 5. Segment each product; then every canvas (product x platform), stage by stage;
+    #    then the quality gates (repairs first), then publish what passed
     jobs = run_stages(cfg, jobs, ALL_STAGES, failed)
-    # 5. What the gates held back: a person decides now (manual), or later (queue)
+    # 6. What the gates held back: a person decides now (manual), or later (queue)
     if review == "manual":
         review_in_prefect(cfg, jobs)
-    # 6. The run's status, contact sheet, report and artifacts; its honest final state
+    # 7. The run's status, contact sheet, report and artifacts; its honest final state
     return final_state(finish_run(cfg, jobs, failed))
+
+
+def run_in_chunks(start: RunStart, parameters: dict[str, Any]) -> dict[str, Any]:
+    """A large brief as chunk runs of whole products (every variant of a product in one
+    chunk, so its drafts are compared together), with this run's other parameters."""
+    params = {name: value for name, value in parameters.items()
+              if name not in ("skus", "review")} | {"platforms": start.platforms}
+    failed = {error.item: f"brief: {error}" for error in start.row_errors}
+    products = list(dict.fromkeys(row.sku for row in start.brief.rows))
+    return scale.run_chunks(start.settings, params, products, failed)
 
 
 def finish_run(cfg: RunConfig, jobs: list[ProductJob],
@@ -212,7 +234,7 @@ def open_run(settings: Settings, kit: BrandKit, parsed: Brief, brief: str) -> Ru
     repo.start_run(db, run_id=run_id, brief=brief, brief_sha256=parsed.sha256, brand=kit.name,
                    profile=settings.profile, flow_run_id=str(runtime.flow_run.id or ""))
     for row in parsed.rows:
-        repo.upsert_product(db, run_id=run_id, sku=row.sku, name=row.name,
+        repo.upsert_product(db, run_id=run_id, sku=row.key, name=row.name,
                             source_uri=str(row.image))
     interrupts.started(cfg.run_id, cfg.db_url)  # Ctrl-C in the shell marks it interrupted
     recover_before_run(cfg)  # sweep a killed run's temp files; upload a spool left behind

@@ -15,6 +15,7 @@ from prefect import flow
 from pydantic import BaseModel, Field
 
 from adforge.brief import load_brief_lenient
+from adforge.brief_variants import MAX_VARIANTS
 from flows.brand_content import brand_content
 from flows.notify import notify_on_completion, notify_on_failure, notify_on_start
 
@@ -48,6 +49,11 @@ class Review(StrEnum):
     manual = "manual"
 
 
+class Selection(StrEnum):
+    auto = "auto"
+    manual = "manual"
+
+
 class CampaignRequest(BaseModel):
     """What a person asks for from the Prefect UI's run form."""
 
@@ -72,6 +78,22 @@ class CampaignRequest(BaseModel):
         description="Canvases that fail a quality gate after their repairs: queue (wait "
                     "for `adforge approve|reject`) or manual (this run pauses for your "
                     "decisions in its resume form)")
+    variants: int = Field(
+        default=1, ge=1, le=MAX_VARIANTS, title="Variants",
+        description="Backdrop variants of each product whose row has no `variants` "
+                    "cell (each its own seed; a row's `styles` take turns). With more "
+                    "than one, every variant is drafted cheaply first, then the best kept")
+    draft: bool = Field(
+        default=False, title="Drafts only",
+        description="Draft every variant on the preview platform (512 px, fewest steps, "
+                    "typeset, nothing delivered) and stop: the draft sheet is the result")
+    selection: Selection = Field(
+        default=Selection.auto, title="Selection",
+        description="auto: keep the best-scoring drafts; manual: this run pauses with a "
+                    "form listing each product's variants (a timeout keeps the auto pick)")
+    keep: int = Field(
+        default=1, ge=1, le=MAX_VARIANTS, title="Keep",
+        description="Drafts kept per product and copy variant: 2 makes an A/B set")
 
 
 def skus_in_language(brief_uri: str, language: Language) -> list[str] | None:
@@ -95,4 +117,5 @@ def brand_content_manual(request: CampaignRequest) -> Any:
     return brand_content.fn(
         brief=request.brief_uri, brand=request.brand_kit, profile=request.profile.value,
         platforms=[p.value for p in request.platforms], skus=skus,
-        review=request.review.value)
+        review=request.review.value, variants=request.variants, draft=request.draft,
+        selection=request.selection.value, keep=request.keep)

@@ -22,6 +22,7 @@ from prefect.states import Failed, State
 
 from adforge.brandkit import BrandKit, default_brand_kit, load_brand_kit
 from adforge.brief import Brief, load_brief_lenient
+from adforge.brief_variants import MAX_VARIANTS
 from adforge.db import repository as repo
 from adforge.errors import InputError, RowError, SettingsError
 from adforge.preflight import check_before_work
@@ -43,10 +44,14 @@ class RunStart:
 
 def prepare_run(brief: str, *, brand: str | None, profile: str | None,
                 platforms: list[str] | None, out_dir: str | None,
-                store: str | None) -> RunStart:
+                store: str | None, variants: int = 1, preview: str | None = None,
+                keep: int = 1) -> RunStart:
     """Settings (resolved once for the whole run), the brand kit, the checks before the
     work, then the brief: all its row errors at once, the valid rows go on. Raises the
-    InputError of the first thing that makes the whole run impossible."""
+    InputError of the first thing that makes the whole run impossible. `variants`: the
+    backdrop variants of a row without a `variants` cell; `preview`: the drafts'
+    platform, checked with the others."""
+    check_variant_options(variants, keep)
     settings = with_database_secret(load_settings(profile=profile, out_dir=out_dir,
                                                   store=store))
     outside = settings.inputs.allow_outside
@@ -54,14 +59,24 @@ def prepare_run(brief: str, *, brand: str | None, profile: str | None,
                           s3=settings.s3, allow_outside=outside)
            if brand else default_brand_kit())
     chosen = platforms or settings.platforms
-    warnings = check_before_work(settings, kit, chosen)
+    warnings = check_before_work(settings, kit, chosen + ([preview] if preview else []))
     parsed, row_errors = load_brief_lenient(brief, brand_styles=kit.style_names(),
                                             s3=settings.s3, allow_outside=outside,
-                                            max_bytes=settings.images.max_bytes)
+                                            max_bytes=settings.images.max_bytes,
+                                            default_variants=variants)
     warnings += parsed.notes
     for warning in warnings:
         get_run_logger().warning(warning)
     return RunStart(settings, kit, chosen, parsed, row_errors, warnings)
+
+
+def check_variant_options(variants: int, keep: int = 1) -> None:
+    """The run's variant options, refused before any work when out of range."""
+    if not 1 <= variants <= MAX_VARIANTS:
+        raise InputError(f"variants={variants} is out of range; give 1 to {MAX_VARIANTS} "
+                         "backdrop variants per row", field="variants")
+    if keep < 1:
+        raise InputError(f"keep={keep}: keep at least 1 variant per product", field="keep")
 
 
 def with_database_secret(settings: Settings) -> Settings:

@@ -29,6 +29,7 @@ from adforge.db import models
 from adforge.db import repository as repo
 from adforge.settings import ScaleSettings, Settings
 from adforge.stagecache import database
+from adforge.variants import split_key
 
 
 def gpu_slot_name() -> str:
@@ -135,6 +136,17 @@ def run_chunks(settings: Settings, params: dict[str, Any], skus: list[str],
     return aggregate(settings, chunks, finished, failed)
 
 
+def _product_statuses(products: list[dict[str, Any]]) -> dict[str, str]:
+    """Each product's status by its SKU; a product with variants (records
+    `<sku>/<variant>`) takes its best variant's: done, else waiting for review."""
+    statuses: dict[str, str] = {}
+    for product in products:
+        sku = split_key(product["sku"])[0]
+        if statuses.get(sku) not in ("done", "needs-review") or product["status"] == "done":
+            statuses[sku] = product["status"]
+    return statuses
+
+
 def aggregate(settings: Settings, chunks: list[list[str]], finished: list[FlowRun],
               failed: dict[str, str]) -> dict[str, Any]:
     """The campaign's outcome from its chunk runs' rows: a product is published, waits
@@ -143,7 +155,7 @@ def aggregate(settings: Settings, chunks: list[list[str]], finished: list[FlowRu
     for chunk, flow_run in zip(chunks, finished, strict=True):
         run_id = _tracking_run_id(settings, flow_run)
         summary = repo.run_summary(database(settings.database_url()), run_id) if run_id else None
-        statuses = {p["sku"]: p["status"] for p in summary["products"]} if summary else {}
+        statuses = _product_statuses(summary["products"]) if summary else {}
         done = [sku for sku in chunk if statuses.get(sku) == "done"]
         held = {sku: f"waiting for review in run {run_id} (adforge review {run_id})"
                 for sku in chunk if statuses.get(sku) == "needs-review"}

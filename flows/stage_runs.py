@@ -79,7 +79,7 @@ def _collect(cfg: RunConfig, name: str, submitted: Submitted,
     for batch, future in submitted:
         for job, outcome in zip(batch, _outcomes(future, len(batch)), strict=True):
             if isinstance(outcome, BaseException):
-                _record_failure(cfg, job.sku, name, outcome)
+                record_failure(cfg, job.sku, name, outcome)
                 failed[job.sku] = f"{name}: {outcome}"
             else:
                 done.append(outcome)
@@ -95,7 +95,7 @@ def _outcomes(future: PrefectFuture[Any], products: int) -> list[Any]:
     return future.result()
 
 
-def _record_failure(cfg: RunConfig, sku: str, stage: str, error: BaseException) -> None:
+def record_failure(cfg: RunConfig, sku: str, stage: str, error: BaseException) -> None:
     db = database(cfg.db_url)
     kind, status = failure_kind(error)
     field = getattr(error, "field", None) or None

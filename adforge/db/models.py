@@ -7,6 +7,7 @@
           ├─ reviews       one row per canvas held back by a quality gate, and its decision
           ├─ deliveries    every attempt to post the run's results to its webhook
           ├─ stage_metrics wall, CPU and GPU seconds per (run, sku, platform, stage)
+          ├─ selections    one row per drafted variant: kept or not, its score, by whom
           └─ model_events  every model load and unload (run optional)
     assets                 one row per content key, whatever the number of runs
 
@@ -48,7 +49,8 @@ NAMING_CONVENTION = {
 
 RUN_STATUSES = ("running", "completed", "partial", "failed", "interrupted")
 PRODUCT_STATUSES = ("pending", "done", "needs-review", "rejected", "failed",
-                    "failed-retryable")
+                    "failed-retryable", "draft", "not-selected")
+VARIANT_ONLY_STATUSES = ("draft", "not-selected")  # drafted variants no final pass made
 REVIEW_STATUSES = ("pending", "approved", "rejected")
 MODEL_ACTIONS = ("load", "unload")
 
@@ -254,3 +256,21 @@ class StageMetric(Base):
     gpu_peak_bytes: Mapped[int | None] = mapped_column(BigInteger)
     load_s: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SelectionRecord(Base):
+    """One drafted variant of a product and whether the selection kept it for the final
+    pass: its draft score and the score's terms, who chose (auto, a person) and when."""
+
+    __tablename__ = "selections"
+    __table_args__ = (UniqueConstraint("run_id", "sku", "variant"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = run_fk(index=True)
+    sku: Mapped[str] = mapped_column(String(200))
+    variant: Mapped[str] = mapped_column(String(200))  # the variant's record key
+    kept: Mapped[bool] = mapped_column(Boolean)
+    score: Mapped[float] = mapped_column(Float)
+    terms: Mapped[dict[str, float]] = mapped_column(JSONDocument, default=dict)
+    selected_by: Mapped[str] = mapped_column(String(200))
+    selected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

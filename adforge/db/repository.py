@@ -41,7 +41,7 @@ from adforge.storage import canonical_json
 
 RunStatus = Literal["running", "completed", "partial", "failed", "interrupted"]
 ProductStatus = Literal["pending", "done", "needs-review", "rejected", "failed",
-                        "failed-retryable"]
+                        "failed-retryable", "draft", "not-selected"]
 ModelAction = Literal["load", "unload"]
 UpsertInsert = sqlite.Insert | postgresql.Insert
 

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from sqlalchemy import func, select, update
 
 from adforge.db.database import Database
-from adforge.db.models import Product, Rendition, Review, Run, utcnow
+from adforge.db.models import VARIANT_ONLY_STATUSES, Product, Rendition, Review, Run, utcnow
 from adforge.db.repository import ProductStatus, RunStatus, review_dict
 from adforge.errors import AdForgeError
 
@@ -127,7 +127,9 @@ def counts(db: Database, run_id: str, n_products: int | None = None) -> Counts:
         run = session.get(Run, run_id)
         if run is None:
             raise AdForgeError(f"run {run_id} is not in the tracking database")
-        statuses = list(session.scalars(select(Product.status).where(Product.run_id == run_id)))
+        statuses = [status for status in session.scalars(
+            select(Product.status).where(Product.run_id == run_id))
+            if status not in VARIANT_ONLY_STATUSES]  # drafts: not products of the final
         total = run.n_products if n_products is None else n_products
     published = statuses.count("done")
     in_review = statuses.count("needs-review")

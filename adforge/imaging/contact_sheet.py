@@ -63,6 +63,7 @@ class SheetCell(NamedTuple):
     width: int
     height: int
     fallback: str | None = None
+    caption: str | None = None  # under the cell instead of its size (a draft's id, score)
 
 
 def thumbnail(image: np.ndarray, size: int = CELL) -> np.ndarray:
@@ -75,13 +76,15 @@ def thumbnail(image: np.ndarray, size: int = CELL) -> np.ndarray:
 
 
 def contact_sheet(products: Iterable[tuple[str, dict[str, SheetCell]]], platforms: list[str],
-                  count: int | None = None) -> np.ndarray:
+                  count: int | None = None, missing: str = "failed") -> np.ndarray:
     """A grid: one row per product (label = SKU), one column per platform.
 
     Each product's row is drawn on a strip of its own and copied into the page, so the
     page is held once (as the array returned; a Pillow image of it would be a second copy,
     at four bytes a pixel) and a row's thumbnails are needed only while it is drawn:
-    `products` may be a generator that reads them one product at a time, `count` long."""
+    `products` may be a generator that reads them one product at a time, `count` long.
+    A product without a cell in a column shows `missing` there (red, "failed"), or
+    nothing when `missing` is empty (a draft sheet's products with fewer variants)."""
     rows = len(products) if isinstance(products, Sized) else count
     if rows is None:
         raise ValueError("contact_sheet: give `count` with a generator of products")
@@ -95,9 +98,14 @@ def contact_sheet(products: Iterable[tuple[str, dict[str, SheetCell]]], platform
     sheet[:HEADER] = np.asarray(header)
     for r, (sku, images) in enumerate(products):
         strip, draw = _strip(width, ROW)
-        draw.text((GAP, CELL // 2 - 8), sku, fill=(20, 20, 20), font=font)
+        product, _, variant = sku.partition("/")  # a variant's key: its id below the SKU
+        draw.text((GAP, CELL // 2 - (17 if variant else 8)), product, fill=(20, 20, 20),
+                  font=font)
+        if variant:
+            draw.text((GAP, CELL // 2 + 3), variant, fill=(90, 90, 90), font=font)
         for c, platform in enumerate(platforms):
-            _draw_cell(strip, draw, font, images.get(platform), _column_left(c), 0)
+            if platform in images or missing:
+                _draw_cell(strip, draw, font, images.get(platform), _column_left(c), 0)
         sheet[HEADER + r * ROW:HEADER + (r + 1) * ROW] = np.asarray(strip)
     return sheet
 
@@ -122,7 +130,7 @@ def _draw_cell(sheet: Image.Image, draw: ImageDraw.ImageDraw, font: LabelFont,
     th, tw = cell.thumb.shape[:2]
     x, y = left + (CELL - tw) // 2, top + (CELL - th) // 2
     sheet.paste(Image.fromarray(cell.thumb), (x, y))
-    draw.text((left, top + CELL + 6), f"{cell.width}x{cell.height}",
+    draw.text((left, top + CELL + 6), cell.caption or f"{cell.width}x{cell.height}",
               fill=(110, 110, 110), font=font)
     if cell.fallback:
         _draw_badge(draw, cell.fallback, right=x + tw, top=y, room=x + tw - left)

@@ -37,6 +37,8 @@ from adforge.stages.job import (
 )
 from adforge.storage import sha256_bytes
 
+DRAFT_STEPS = 1  # a draft's backdrop: a neural generator's fewest denoising steps
+
 
 def background_products(cfg: RunConfig, jobs: list[ProductJob],
                         generator: Any) -> list[Outcome]:
@@ -88,7 +90,8 @@ def background_request(cfg: RunConfig, job: ProductJob, width: int,
     style = cfg.brand.style(job.row.style)
     prompt = job.row.prompt or style.prompt or cfg.brand.default_prompt
     return BackgroundRequest(width=width, height=height, seed=job.row.seed, style=style,
-                             prompt=prompt, negative_prompt=cfg.brand.negative_prompt)
+                             prompt=prompt, negative_prompt=cfg.brand.negative_prompt,
+                             steps=DRAFT_STEPS if cfg.draft else None)
 
 
 def reference_of(cfg: RunConfig, job: ProductJob) -> tuple[bytes, float] | None:

@@ -6,6 +6,7 @@ region it can darken, `meta.shadow_box`; zero elsewhere)."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from adforge.imaging.composite import light_of, retouch_product
@@ -57,6 +58,7 @@ def shadow_layer(shadow: np.ndarray, box: PixelBox) -> np.ndarray:
 
 
 LIGHT_STEP = 8  # the retouch sees a backdrop's light in steps of 8 levels per channel
+DRAFT_CUTOUT_SIDE = 384  # a draft retouches the cutout at most this size (its canvas: 512)
 
 
 def retouch(cfg: RunConfig, cutout_made: Manifest, light: np.ndarray) -> Manifest:
@@ -68,8 +70,10 @@ def retouch(cfg: RunConfig, cutout_made: Manifest, light: np.ndarray) -> Manifes
     light_8bit = [min(255, LIGHT_STEP * round(float(value) / LIGHT_STEP))
                   for value in np.clip(light, 0, 255)]
 
+    draft_side = {"max_side": DRAFT_CUTOUT_SIDE} if cfg.draft else {}
+
     def compute() -> StageOutput:
-        made = retouch_product(blob_image(cfg, cutout_made, "cutout"),
+        made = retouch_product(_at_most(blob_image(cfg, cutout_made, "cutout"), draft_side),
                                np.asarray(light_8bit, np.float32),
                                harmonise=settings.harmonise, max_delta_e=settings.max_delta_e,
                                sharpen=settings.sharpen, contrast=settings.contrast)
@@ -79,5 +83,18 @@ def retouch(cfg: RunConfig, cutout_made: Manifest, light: np.ndarray) -> Manifes
     return run_cached(cfg, stage="retouch", inputs={"cutout": cutout_made.key},
                       params={"light": light_8bit, "harmonise": settings.harmonise,
                               "max_delta_e": settings.max_delta_e,
-                              "sharpen": settings.sharpen, "contrast": settings.contrast},
-                      backend="imaging", compute=compute)
+                              "sharpen": settings.sharpen, "contrast": settings.contrast}
+                      | draft_side, backend="imaging", compute=compute)
+
+
+def _at_most(cutout: np.ndarray, limit: dict[str, int]) -> np.ndarray:
+    """The cutout, shrunk to `limit["max_side"]` when given (a draft's small canvas
+    shows the product at a fraction of its photo's size: retouching every pixel of the
+    photo would be most of the draft's cost)."""
+    side = limit.get("max_side")
+    height, width = cutout.shape[:2]
+    if side is None or max(height, width) <= side:
+        return cutout
+    scale = side / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(cutout, size, interpolation=cv2.INTER_AREA)

@@ -57,7 +57,9 @@ class ProductJob(BaseModel):
 
     @property
     def sku(self) -> str:
-        return self.row.sku
+        """The record key every stage, file and database row uses: the SKU, or
+        `<sku>/<variant id>` for one of a product's several variants."""
+        return self.row.key
 
     def need(self, stage: str) -> Manifest:
         """The manifest of an earlier per-product stage (the cutout)."""

@@ -45,6 +45,9 @@ def text_products(cfg: RunConfig, jobs: list[ProductJob], renderers: dict[str, A
 
 
 def text_mode_of(cfg: RunConfig, job: ProductJob) -> str:
+    """The canvas's text mode: typesetting for a draft, else as the row, kit or run say."""
+    if cfg.draft:
+        return "typeset"
     return resolve_text_mode(job.row.text_mode, cfg.brand.text_mode, cfg.text_mode)
 
 

@@ -191,7 +191,7 @@ class FluxBackground(runtime.PipelineBackend):
             prompt=build_prompt(request, self.template),
             negative_prompt=negative if use_cfg else None,
             width=width, height=height,
-            steps=self.steps, guidance=self.guidance,
+            steps=request.steps or self.steps, guidance=self.guidance,
             true_cfg_scale=self.true_cfg_scale if use_cfg else 1.0,
             seed=request.seed, strength=strength)
 

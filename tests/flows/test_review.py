@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,7 @@ from adforge_app.cli import app
 from tests.integration.campaign import cli_process, duplicate_rows, prefect_api_url
 from tests.review_inputs import CLEAN_SKU, CLUTTERED_SKU, write_review_campaign
 from tests.service.conftest import WebhookRecorder
+from tests.task_runs import paused_flow_run
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 
@@ -198,26 +198,6 @@ def test_slack_hears_when_a_run_starts_and_how_it_ended(
 # --- review: manual ---------------------------------------------------------------------
 
 
-def _paused_run(timeout_s: float = 120) -> str:
-    """The id of the flow run that waits for input (polls the harness's API)."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import (
-        FlowRunFilter,
-        FlowRunFilterState,
-        FlowRunFilterStateName,
-    )
-
-    paused = FlowRunFilter(state=FlowRunFilterState(name=FlowRunFilterStateName(any_=["Paused"])))
-    deadline = time.monotonic() + timeout_s
-    with get_client(sync_client=True) as client:
-        while time.monotonic() < deadline:
-            found = client.read_flow_runs(flow_run_filter=paused)
-            if found:
-                return str(found[0].id)
-            time.sleep(0.5)
-    raise AssertionError("no flow run paused for review")
-
-
 def test_manual_review_pauses_and_the_resumed_decisions_apply(env: Path) -> None:
     from prefect.flow_runs import resume_flow_run
 
@@ -230,7 +210,7 @@ def test_manual_review_pauses_and_the_resumed_decisions_apply(env: Path) -> None
         return_state=True)))
     worker.start()
     try:
-        flow_run_id = _paused_run()
+        flow_run_id = paused_flow_run()
         assert _rows(env, "select count(*) from reviews where status = 'pending'") == [(2,)]
         resume_flow_run(flow_run_id, run_input={"reviewer": "ana", "decisions": [
             {"sku": CLUTTERED_SKU, "platform": "instagram_post", "decision": "approve"},

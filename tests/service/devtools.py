@@ -105,6 +105,20 @@ def open_page(url: str) -> Iterator[Page]:
             process.wait(timeout=30)
 
 
+@contextmanager
+def resume_dialog(ui_url: str, flow_run_id: str) -> Iterator[Page]:
+    """A paused flow run's page in headless Chromium, its Resume dialog opened (the run's
+    actions menu, then its item)."""
+    with open_page(f"{ui_url}/v2/runs/flow-run/{flow_run_id}") as page:
+        page.wait_for_text("Paused")
+        for label in ("Open menu", "Resume"):
+            deadline = time.monotonic() + 60
+            while not page.click(label):
+                assert time.monotonic() < deadline, page.text()[:2000]
+                time.sleep(0.5)
+        yield page
+
+
 def _page_socket(port: int) -> str:
     """The websocket of the browser's first tab, once the browser answers."""
     targets: list[dict[str, Any]] = []

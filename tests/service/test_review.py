@@ -13,7 +13,7 @@ from tests.conftest import TEST_OUTPUT
 from tests.review_inputs import CLUTTERED_SKU, write_review_campaign
 from tests.service import browser
 from tests.service.conftest import Service
-from tests.service.devtools import open_page
+from tests.service.devtools import resume_dialog
 
 pytestmark = pytest.mark.slow
 
@@ -33,13 +33,7 @@ def _wait_for_state(service: Service, flow_run_id: str, name: str,
 def _show_resume_form(service: Service, flow_run_id: str) -> str:
     """The paused run's page, its Resume dialog opened: the form's text (screenshot
     in test-output/)."""
-    with open_page(f"{service.ui_url}/v2/runs/flow-run/{flow_run_id}") as page:
-        page.wait_for_text("Paused")
-        for label in ("Open menu", "Resume"):  # the run's actions menu, then its item
-            deadline = time.monotonic() + 60
-            while not page.click(label):
-                assert time.monotonic() < deadline, page.text()[:2000]
-                time.sleep(0.5)
+    with resume_dialog(service.ui_url, flow_run_id) as page:
         text = page.wait_for_text("Reviewer", CLUTTERED_SKU)
         page.screenshot(TEST_OUTPUT / "ui_review_resume_form.png")
     return text

@@ -26,3 +26,19 @@ def tiny_models(tiny_root: Path) -> dict[str, Path]:
     from models.tiny import make_tiny
 
     return make_tiny(tiny_root)
+
+
+@pytest.fixture()
+def tiny_env(adforge_env, monkeypatch, tiny_root, tiny_models):
+    from models import runtime
+
+    monkeypatch.setenv("ADFORGE_PROFILE", "tiny")
+    monkeypatch.setenv("ADFORGE_MODELS__TINY_ROOT", str(tiny_root))
+    monkeypatch.setenv("ADFORGE_PLATFORMS", '["instagram_post"]')
+    # These tests check what loads and runs; a tiny random model's pictures fail the
+    # quality gates (its products vanish), so the gates record without holding here.
+    # The last two tests of test_tiny_profile_flow.py enforce them.
+    monkeypatch.setenv("ADFORGE_QUALITY__ENFORCE", "false")
+    runtime.release_all()  # a batch starts as a fresh worker would
+    yield adforge_env
+    runtime.release_all()

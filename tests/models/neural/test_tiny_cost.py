@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.models.neural.test_tiny_profile_flow import tiny_env, write_tiny_campaign
+from tests.models.neural.test_tiny_profile_flow import write_tiny_campaign
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
-__all__ = ["tiny_env"]  # the fixture, used by name
 MODEL_STAGES = {"segment", "background", "layout", "text"}  # birefnet, flux, qwen2vl, edit
 
 

@@ -19,22 +19,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 KINDS = list(DEMO_COPY)
 
 
-@pytest.fixture()
-def tiny_env(adforge_env, monkeypatch, tiny_root, tiny_models):
-    from models import runtime
-
-    monkeypatch.setenv("ADFORGE_PROFILE", "tiny")
-    monkeypatch.setenv("ADFORGE_MODELS__TINY_ROOT", str(tiny_root))
-    monkeypatch.setenv("ADFORGE_PLATFORMS", '["instagram_post"]')
-    # These tests check what loads and runs; a tiny random model's pictures fail the
-    # quality gates (its products vanish), so the gates record without holding here.
-    # The two tests at the end of this file enforce them.
-    monkeypatch.setenv("ADFORGE_QUALITY__ENFORCE", "false")
-    runtime.release_all()  # a batch starts as a fresh worker would
-    yield adforge_env
-    runtime.release_all()
-
-
 def write_tiny_campaign(folder: Path, products: int) -> tuple[Path, Path]:
     """The first `products` demo kinds (256 px, plain backdrops), SKUs TINY-0, TINY-1, ..."""
     return write_campaign(folder, tuple(KINDS[:products]), size=256, backdrops=("plain",),
