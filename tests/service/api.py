@@ -59,6 +59,19 @@ class PrefectAPI:
             assert time.monotonic() < deadline, f"run {run['name']} still {run['state_name']}"
             time.sleep(1)
 
+    def wait_for_workers(self, pool: str, count: int, timeout_s: float = 120) -> None:
+        """Poll until `count` workers of the pool are online (they start with the
+        service, a few seconds apart on a loaded machine)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            response = self.http.post(f"/work_pools/{pool}/workers/filter", json={})
+            response.raise_for_status()
+            online = [w for w in response.json() if w.get("status") == "ONLINE"]
+            if len(online) >= count:
+                return
+            assert time.monotonic() < deadline, f"{len(online)} of {count} {pool} workers online"
+            time.sleep(1)
+
     def runs_of(self, deployment_id: str, states: list[str] | None = None) -> list[dict]:
         flow_runs: dict[str, Any] = {"deployment_id": {"any_": [deployment_id]}}
         if states:

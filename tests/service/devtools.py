@@ -88,7 +88,10 @@ def open_page(url: str) -> Iterator[Page]:
     """A headless Chromium showing `url`, closed afterwards."""
     port = free_port()
     flags = [flag for flag in FLAGS if not flag.startswith("--virtual-time-budget")]
-    with tempfile.TemporaryDirectory(prefix="adforge-devtools-") as profile:
+    # Chromium's helper processes may still be writing the profile as the browser
+    # exits: a profile folder left behind is no failure of the page under test.
+    with tempfile.TemporaryDirectory(prefix="adforge-devtools-",
+                                     ignore_cleanup_errors=True) as profile:
         process = subprocess.Popen(
             [str(chromium()), *flags, f"--user-data-dir={profile}",
              f"--remote-debugging-port={port}", "--remote-allow-origins=*", "about:blank"],

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.slow
 def test_two_workers_share_a_chunked_brief(prefect_service: Service) -> None:
     brief, brand = write_campaign(prefect_service.root / "chunked", ("box", "mug"))
     env = prefect_service.env | {"ADFORGE_SCALE__CHUNK_SIZE": "1"}
+    prefect_service.api.wait_for_workers("adforge-gpu", 2)  # both can take a chunk
     done = subprocess.run([ADFORGE, "run", str(brief), "--brand", str(brand),
                            "--platforms", "blog_thumbnail"],
                           env=env, capture_output=True, text=True, timeout=400)
