@@ -37,7 +37,7 @@ import httpx
 
 from adforge.db import Database, reviews
 from adforge.db import repository as repo
-from adforge.db.models import VARIANT_ONLY_STATUSES as DRAFTS_ONLY
+from adforge.db.models import VARIANT_ONLY_STATUSES
 from adforge.errors import AdForgeError
 from adforge.publishing import presigner
 from adforge.settings import DeliverySettings
@@ -237,7 +237,8 @@ def results_document(db: Database, run_id: str, assets: AssetStore) -> dict[str,
                  "name": product["name"], "status": product["status"],
                  "renditions": [rendition_entry(r, assets, link)
                                 for r in product["renditions"]]}
-                for product in summary["products"] if product["status"] not in DRAFTS_ONLY]
+                for product in summary["products"]
+                if product["status"] not in VARIANT_ONLY_STATUSES]
     return {
         "run_id": run_id, "status": summary["status"], "brief": summary["brief"],
         "brand": summary["brand"], "profile": summary["profile"],

@@ -17,6 +17,7 @@ from adforge.settings import load_settings
 from adforge_app.cli_delivery import register as register_delivery_command
 from adforge_app.cli_export import register as register_export_command
 from adforge_app.cli_models import models_app
+from adforge_app.cli_options import DbOpt
 from adforge_app.cli_review import exit_code, print_in_review
 from adforge_app.cli_review import register as register_review_commands
 from adforge_app.cli_select import register as register_select_command
@@ -50,7 +51,6 @@ register_select_command(app)  # select
 
 PlatformsOpt = Annotated[str | None, typer.Option(
     "--platforms", help="comma-separated presets or WxH sizes (default: all six)")]
-DbOpt = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL of the tracking DB")]
 LocalOpt = Annotated[bool, typer.Option(
     "--local", help="Prefect's temporary server, even when `adforge server up` runs")]
 

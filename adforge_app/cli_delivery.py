@@ -18,15 +18,13 @@ from rich.console import Console
 
 from adforge.errors import InputError
 from adforge.settings import load_settings
+from adforge_app.cli_options import DbOpt, StoreOpt
 
 if TYPE_CHECKING:
     from adforge.storage import AssetStore
 
 console = Console()
 
-DbOpt = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL of the tracking DB")]
-StoreOpt = Annotated[str | None, typer.Option(
-    "--store", help="the run's asset store: a folder or s3://bucket/prefix")]
 
 
 def register(app: typer.Typer) -> None:

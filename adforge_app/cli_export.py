@@ -19,15 +19,13 @@ from rich.console import Console
 
 from adforge.errors import InputError
 from adforge.settings import load_settings
+from adforge_app.cli_options import DbOpt, StoreOpt
 
 console = Console(stderr=True, highlight=False)
 
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="csv or json")]
 OutputOpt = Annotated[Path | None, typer.Option(
     "-o", "--output", help="file to write (atomically); default: stdout")]
-DbOpt = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL of the tracking DB")]
-StoreOpt = Annotated[str | None, typer.Option(
-    "--store", help="the run's asset store: a folder or s3://bucket/prefix")]
 
 
 def register(app: typer.Typer) -> None:

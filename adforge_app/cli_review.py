@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from adforge.settings import Settings, load_settings
+from adforge_app.cli_options import DbOpt, StoreOpt
 
 console = Console()
 EXIT_CODES = {"completed": 0, "failed": 1, "partial": 3}
@@ -31,9 +32,6 @@ SkuArg = Annotated[str, typer.Argument(help="the product's SKU")]
 PlatformOpt = Annotated[str | None, typer.Option(
     "--platform", help="one canvas (default: every canvas of SKU waiting for review)")]
 ByOpt = Annotated[str | None, typer.Option("--by", help="who decides (default: the OS user)")]
-DbOpt = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL of the tracking DB")]
-StoreOpt = Annotated[str | None, typer.Option(
-    "--store", help="the run's asset store: a folder or s3://bucket/prefix")]
 
 
 def register(app: typer.Typer) -> None:

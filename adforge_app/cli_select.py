@@ -26,6 +26,7 @@ from rich.console import Console
 
 from adforge.errors import AdForgeError, InputError
 from adforge.settings import load_settings
+from adforge_app.cli_options import DbOpt
 from adforge_app.prefect_env import configure_prefect_environment, use_server, uses_local_server
 from adforge_app.service import running_server_url
 
@@ -37,7 +38,6 @@ PicksArg = Annotated[list[str] | None, typer.Argument(
          "products not named keep their automatic pick", show_default=False,
     metavar="SKU=VARIANT[,VARIANT]")]
 ByOpt = Annotated[str | None, typer.Option("--by", help="who chose (default: the OS user)")]
-DbOpt = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL of the tracking DB")]
 
 
 def register(app: typer.Typer) -> None:

@@ -19,13 +19,13 @@ from rich.table import Table
 
 from adforge.errors import InputError
 from adforge.settings import load_settings
+from adforge_app.cli_options import DbOpt
 
 console = Console()
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 SinceOpt = Annotated[str | None, typer.Option(
     "--since", help="a window back from now (30m, 12h, 7d, 2w) or an ISO date; "
                     "default: every run")]
-DbOpt = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL of the tracking DB")]
 
 
 def register(app: typer.Typer) -> None:

@@ -24,9 +24,9 @@ from typing import Any
 from prefect import get_run_logger
 
 from adforge.db import repository as repo
+from adforge.db.models import NOT_SELECTED_STATUS
 from adforge.stagecache import RunConfig, database
 from adforge.stages.drafts import (
-    NOT_SELECTED,
     draft_jobs,
     lead_variants,
     record_drafts,
@@ -68,21 +68,22 @@ def draft_variants(cfg: RunConfig, jobs: list[ProductJob], failed: dict[str, str
                title=f"drafts of run {cfg.run_id}: each variant with its id and score")
     get_run_logger().info("drafted %d variant(s) of %d product(s): %s", len(scores),
                           len({s.sku for s in scores}), sheet)
-    return [job for job in jobs if job.sku in {s.key for s in scores}], scores, sheet
+    drafted = {item.key for item in scores}
+    return [job for job in jobs if job.sku in drafted], scores, sheet
 
 
 def segment_once(cfg: RunConfig, jobs: list[ProductJob],
                  failed: dict[str, str]) -> list[ProductJob]:
     """The first variant of each product is cut out; the others share its cutout, or
     fail with it."""
-    leads = run_stages(cfg, lead_variants(jobs), SEGMENT, failed)
-    cut = {job.row.sku for job in leads}
+    leads = {job.row.sku: job for job in lead_variants(jobs)}
+    cut = run_stages(cfg, list(leads.values()), SEGMENT, failed)
+    lost = set(leads) - {job.row.sku for job in cut}
     for job in jobs:
-        lead = next(j for j in lead_variants(jobs) if j.row.sku == job.row.sku)
-        if job.row.sku not in cut and job.sku not in failed:
-            failed[job.sku] = failed[lead.sku]
-            record_failure(cfg, job.sku, "segment", RuntimeError(failed[lead.sku]))
-    return with_shared_cutouts(leads, jobs)
+        if job.row.sku in lost and job.sku not in failed:
+            failed[job.sku] = failed[leads[job.row.sku].sku]
+            record_failure(cfg, job.sku, "segment", RuntimeError(failed[job.sku]))
+    return with_shared_cutouts(cut, jobs)
 
 
 def select_variants(cfg: RunConfig, jobs: list[ProductJob], scores: list[VariantScore],
@@ -95,7 +96,7 @@ def select_variants(cfg: RunConfig, jobs: list[ProductJob], scores: list[Variant
     db = database(cfg.db_url)
     for item in scores:
         if item.key not in kept:
-            repo.set_product_status(db, cfg.run_id, item.key, NOT_SELECTED)
+            repo.set_product_status(db, cfg.run_id, item.key, NOT_SELECTED_STATUS)
     get_run_logger().info("selected (%s): %s", chosen.by, ", ".join(sorted(kept)))
     return [job for job in jobs if job.sku in kept]
 

@@ -18,7 +18,7 @@ a change here needs a new migration there. Times are tz-aware UTC on every backe
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import (
     JSON,
@@ -48,9 +48,11 @@ NAMING_CONVENTION = {
 }
 
 RUN_STATUSES = ("running", "completed", "partial", "failed", "interrupted")
+DRAFT_STATUS: Final = "draft"  # a variant's status once drafted
+NOT_SELECTED_STATUS: Final = "not-selected"  # ... once its selection left it out
+VARIANT_ONLY_STATUSES = (DRAFT_STATUS, NOT_SELECTED_STATUS)  # no final pass made them
 PRODUCT_STATUSES = ("pending", "done", "needs-review", "rejected", "failed",
-                    "failed-retryable", "draft", "not-selected")
-VARIANT_ONLY_STATUSES = ("draft", "not-selected")  # drafted variants no final pass made
+                    "failed-retryable", *VARIANT_ONLY_STATUSES)
 REVIEW_STATUSES = ("pending", "approved", "rejected")
 MODEL_ACTIONS = ("load", "unload")
 

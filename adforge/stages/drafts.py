@@ -11,9 +11,9 @@ product's variants side by side with their ids and scores.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Final
 
 from adforge.db import repository as repo
+from adforge.db.models import DRAFT_STATUS
 from adforge.gates import evaluate
 from adforge.imageio import encode_png
 from adforge.imaging.contact_sheet import SheetCell, contact_sheet
@@ -26,8 +26,7 @@ from adforge.variants import VariantScore, draft_score, split_key
 
 DRAFT_LONG_SIDE = 512
 DRAFT_SHEET = "draft_sheet.png"
-DRAFT_STATUS: Final = "draft"  # a variant's product status once drafted
-NOT_SELECTED: Final = "not-selected"  # ... and once a selection left it out
+
 
 
 def draft_platform(preview: str) -> str:
