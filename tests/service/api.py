@@ -13,7 +13,8 @@ RETRYABLE = {429, 503}  # the server's "try again" (503: its SQLite database was
 
 class RetryingTransport(httpx.HTTPTransport):
     """Retries what the server marks retryable, with backoff, as Prefect's own client
-    does; on a loaded machine the server's SQLite is sometimes briefly locked."""
+    does; on a loaded machine the server's SQLite is sometimes briefly locked, and a GET
+    (safe to repeat) may go unanswered past the client's timeout, so it is asked again."""
 
     def __init__(self, attempts: int = 8) -> None:
         super().__init__()
@@ -21,10 +22,15 @@ class RetryingTransport(httpx.HTTPTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         for attempt in range(self.attempts - 1):
-            response = super().handle_request(request)
-            if response.status_code not in RETRYABLE:
-                return response
-            response.close()
+            try:
+                response = super().handle_request(request)
+            except httpx.TimeoutException:
+                if request.method != "GET":
+                    raise
+            else:
+                if response.status_code not in RETRYABLE:
+                    return response
+                response.close()
             time.sleep(min(0.5 * 2 ** attempt, 8.0))
         return super().handle_request(request)  # the last attempt's answer, whatever it is
 

@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -40,20 +39,11 @@ def _paused_flow_run(service: Service, db_url: str, flow: subprocess.Popen,
                                          {"id": RUN_ID}).scalar()
             except sa.exc.OperationalError:  # no database yet
                 found = None
-            if found and _state_name(service, found) == "Paused":
+            if found and service.api.flow_run(found)["state_name"] == "Paused":
                 return found
             time.sleep(1)
     finally:
         engine.dispose()
-
-
-def _state_name(service: Service, flow_run_id: str) -> str | None:
-    """The run's state name; None when the server, busy, did not answer in time (the
-    caller polls again)."""
-    try:
-        return service.api.flow_run(flow_run_id)["state_name"]
-    except httpx.TimeoutException:
-        return None
 
 
 def _show_selection_form(service: Service, flow_run_id: str) -> str:
